@@ -1,0 +1,73 @@
+"""Seed handling: one normaliser for every random function, independent named streams.
+
+Library code never touches global RNG state; only study entry points call ``seed_everything``.
+"""
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import torch
+
+from mitheory._types import Seed
+
+
+def as_seed_sequence(seed: Seed) -> np.random.SeedSequence:
+    """Normalise ``seed`` to a ``SeedSequence`` (a Generator contributes fresh entropy from itself)."""
+    if isinstance(seed, np.random.SeedSequence):
+        return seed
+    if isinstance(seed, np.random.Generator):
+        return np.random.SeedSequence(int(seed.integers(0, 2**63 - 1)))
+    if seed is None:
+        return np.random.SeedSequence()
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        if seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {seed}")
+        return np.random.SeedSequence(int(seed))
+    raise TypeError(
+        f"seed must be an int, numpy Generator, SeedSequence or None, got {type(seed).__name__}"
+    )
+
+
+def as_generator(seed: Seed) -> np.random.Generator:
+    """Return a ``numpy.random.Generator`` for ``seed`` (passed through if it already is one)."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(as_seed_sequence(seed))
+
+
+def spawn(seed: Seed, n: int) -> list[np.random.SeedSequence]:
+    """``n`` independent child streams of ``seed`` (``SeedSequence.spawn``; never ``seed + i``).
+
+    Examples
+    --------
+    >>> ss_data, ss_init = spawn(0, 2)
+    """
+    if n < 0:
+        raise ValueError(f"n must be >= 0, got {n}")
+    return as_seed_sequence(seed).spawn(n)
+
+
+def torch_generator(seed: Seed, device: str | torch.device = "cpu") -> torch.Generator:
+    """A ``torch.Generator`` seeded from ``seed`` (deterministically when ``seed`` is an int)."""
+    ss = as_seed_sequence(seed)
+    g = torch.Generator(device=device)
+    g.manual_seed(int(ss.generate_state(1, dtype=np.uint64)[0] % (2**63 - 1)))
+    return g
+
+
+def int_seed(seed: Seed) -> int:
+    """A 63-bit integer derived from ``seed`` (for APIs that only take ints)."""
+    return int(as_seed_sequence(seed).generate_state(1, dtype=np.uint64)[0] % (2**63 - 1))
+
+
+def seed_everything(seed: int, *, deterministic: bool = True) -> None:
+    """Seed ``random``, numpy's legacy global RNG and torch (entry points only: studies, repro).
+
+    With ``deterministic=True``, ``torch.use_deterministic_algorithms(True)`` is switched on.
+    """
+    random.seed(seed)
+    np.random.seed(seed % (2**32))  # legacy global state, for third-party code that uses it
+    torch.manual_seed(seed)
+    if deterministic:
+        torch.use_deterministic_algorithms(True, warn_only=True)

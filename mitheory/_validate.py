@@ -1,0 +1,153 @@
+"""Input validation: every user-facing check and its message, written once.
+
+Each check raises ``ValueError``/``TypeError`` naming the argument and the offending value.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+
+def check_array(
+    x: ArrayLike,
+    name: str = "x",
+    *,
+    ndim: int | Iterable[int] | None = None,
+    dtype: Any = np.float64,
+    allow_nonfinite: bool = False,
+) -> np.ndarray:
+    """Convert to a numpy array, check its dimensionality and that every value is finite."""
+    try:
+        arr = np.asarray(x, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be convertible to a numeric array: {exc}") from None
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if arr.ndim not in allowed:
+            raise ValueError(f"{name} must have ndim in {allowed}, got shape {arr.shape}")
+    if not allow_nonfinite and arr.size and not np.all(np.isfinite(arr)):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise ValueError(f"{name} contains {bad} NaN or infinite value(s)")
+    return arr
+
+
+def check_samples(
+    x: ArrayLike, name: str = "x", *, min_samples: int = 1, dtype: Any = np.float64
+) -> np.ndarray:
+    """Return ``x`` as a finite 2-D array ``(n_samples, dim)``; 1-D input becomes one column."""
+    arr = check_array(x, name, ndim=(1, 2), dtype=dtype)
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.shape[0] < min_samples:
+        raise ValueError(
+            f"{name} needs at least {min_samples} samples, got {arr.shape[0]} (shape {arr.shape})"
+        )
+    if arr.shape[1] == 0:
+        raise ValueError(f"{name} has zero columns (shape {arr.shape})")
+    return arr
+
+
+def check_same_length(a: np.ndarray, b: np.ndarray, name_a: str = "x", name_b: str = "y") -> None:
+    """Raise if two sample arrays have a different number of rows."""
+    if len(a) != len(b):
+        raise ValueError(
+            f"{name_a} and {name_b} must have the same number of samples, got {len(a)} and {len(b)}"
+        )
+
+
+def check_nonconstant(x: np.ndarray, name: str = "x") -> None:
+    """Raise if any column of a 2-D array has zero variance."""
+    sd = np.std(x, axis=0)
+    zero = np.flatnonzero(sd == 0)
+    if zero.size:
+        raise ValueError(f"{name} has zero-variance column(s) {zero.tolist()}")
+
+
+def check_covariance(cov: ArrayLike, name: str = "cov", *, dim: int | None = None) -> np.ndarray:
+    """Return ``cov`` as a symmetric positive-definite float64 matrix, or raise."""
+    c = check_array(cov, name, ndim=2)
+    if c.shape[0] != c.shape[1]:
+        raise ValueError(f"{name} must be square, got shape {c.shape}")
+    if dim is not None and c.shape[0] != dim:
+        raise ValueError(f"{name} must be {dim}x{dim}, got shape {c.shape}")
+    scale = max(1.0, float(np.max(np.abs(c))))
+    if not np.allclose(c, c.T, atol=1e-10 * scale, rtol=0):
+        raise ValueError(f"{name} must be symmetric (max |C - C^T| = {np.max(np.abs(c - c.T)):.3g})")
+    try:
+        np.linalg.cholesky(c)
+    except np.linalg.LinAlgError:
+        eig = np.linalg.eigvalsh((c + c.T) / 2)
+        raise ValueError(
+            f"{name} is not positive definite (smallest eigenvalue {eig[0]:.3g})"
+        ) from None
+    return c
+
+
+def check_positive(value: float, name: str, *, strict: bool = True) -> float:
+    """Raise unless ``value`` is a finite number > 0 (or >= 0 with ``strict=False``)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number, got {value!r}") from None
+    if not np.isfinite(v) or (v <= 0 if strict else v < 0):
+        raise ValueError(f"{name} must be {'>' if strict else '>='} 0 and finite, got {value!r}")
+    return v
+
+
+def check_int(value: Any, name: str, *, minimum: int | None = None) -> int:
+    """Raise unless ``value`` is an integer (not bool) >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def check_probability(value: float, name: str) -> float:
+    """Raise unless ``0 <= value <= 1``."""
+    v = float(value)
+    if not (0.0 <= v <= 1.0):
+        raise ValueError(f"{name} must be in [0, 1], got {value!r}")
+    return v
+
+
+def check_option(value: Any, name: str, options: Iterable[Any]) -> Any:
+    """Raise unless ``value`` is one of ``options`` (unknown options fail immediately)."""
+    opts = tuple(options)
+    if value not in opts:
+        raise ValueError(f"{name} must be one of {opts}, got {value!r}")
+    return value
+
+
+def check_finite_tensor(t: Any, name: str) -> None:
+    """Raise if a torch tensor holds NaN/inf (used on loss values and embeddings)."""
+    import torch
+
+    if not bool(torch.isfinite(t).all()):
+        raise ValueError(f"{name} is not finite (contains NaN or inf)")
+
+
+def check_embeddings(z: Any, name: str = "z", *, min_samples: int = 2) -> None:
+    """Check a torch embedding batch: 2-D ``(batch, dim)``, enough rows, finite."""
+    import torch
+
+    if not isinstance(z, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(z).__name__}")
+    if z.ndim != 2:
+        raise ValueError(f"{name} must have shape (batch, dim), got {tuple(z.shape)}")
+    if z.shape[0] < min_samples:
+        raise ValueError(f"{name} needs at least {min_samples} rows, got shape {tuple(z.shape)}")
+    check_finite_tensor(z, name)
+
+
+def check_pair(z_a: Any, z_b: Any, *, min_samples: int = 2) -> None:
+    """Check two views' embeddings have the same shape (and are valid)."""
+    check_embeddings(z_a, "z_a", min_samples=min_samples)
+    check_embeddings(z_b, "z_b", min_samples=min_samples)
+    if z_a.shape != z_b.shape:
+        raise ValueError(
+            f"z_a and z_b must have the same shape, got {tuple(z_a.shape)} and {tuple(z_b.shape)}"
+        )

@@ -1,0 +1,136 @@
+"""Command lines for studies: argparse generated from a frozen Config dataclass, and one ``main``.
+
+Every study's ``main`` is ``run_study(...)``: parse flags (``--quick`` swaps in the QUICK config,
+preset flags such as ``--paper-scale`` swap in theirs, explicit flags override either), seed the
+entry point, time ``run``, save numbers then figure through ``save_study``, print the table.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+import typing
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from mitheory._rng import seed_everything
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _field_type(cls: type, f: dataclasses.Field) -> Any:
+    hints = typing.get_type_hints(cls)
+    return hints.get(f.name, str)
+
+
+def build_parser(config_cls: type, *, description: str | None = None,
+                 presets: Mapping[str, Any] | None = None) -> argparse.ArgumentParser:
+    """An ``ArgumentParser`` with one flag per Config field plus ``--quick``/``--out``/presets.
+
+    Field defaults are shown in ``--help``; flags default to ``None`` so that only what the user
+    typed overrides the chosen preset.
+    """
+    p = argparse.ArgumentParser(description=description,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="tiny configuration used by the tests")
+    for pname in (presets or {}):
+        p.add_argument(_flag(pname), action="store_true", dest=f"preset_{pname}",
+                       help=f"use the {pname.replace('_', ' ')} configuration")
+    p.add_argument("--out", type=Path, default=None,
+                   help="output folder (default: the repository's figures/)")
+    p.add_argument("--no-save", action="store_true", help="compute and print, write nothing")
+    defaults = config_cls()
+    for f in dataclasses.fields(config_cls):
+        typ = _field_type(config_cls, f)
+        default = getattr(defaults, f.name)
+        help_ = f"(default: {default!r})"
+        origin = typing.get_origin(typ)
+        if typ is bool:
+            p.add_argument(_flag(f.name), action=argparse.BooleanOptionalAction, default=None,
+                           help=help_)
+        elif origin in (tuple, list):
+            args = [a for a in typing.get_args(typ) if a is not Ellipsis]
+            elem = args[0] if args else str
+            p.add_argument(_flag(f.name), nargs="+", type=elem, default=None, help=help_)
+        elif typ in (int, float, str):
+            p.add_argument(_flag(f.name), type=typ, default=None, help=help_)
+        else:  # Optional / Literal / unions: parse as str unless it is Optional[int/float]
+            inner = [a for a in typing.get_args(typ) if a is not type(None)]
+            conv = inner[0] if len(inner) == 1 and inner[0] in (int, float, str) else str
+            p.add_argument(_flag(f.name), type=conv, default=None, help=help_)
+    return p
+
+
+def parse_config(config_cls: type, argv: Sequence[str] | None, *, quick: Any,
+                 presets: Mapping[str, Any] | None = None,
+                 description: str | None = None) -> tuple[Any, argparse.Namespace]:
+    """Parse ``argv`` into a Config instance (and the raw namespace)."""
+    parser = build_parser(config_cls, description=description, presets=presets)
+    ns = parser.parse_args(list(argv) if argv is not None else None)
+    chosen = [n for n in (presets or {}) if getattr(ns, f"preset_{n}")]
+    if ns.quick and chosen:
+        parser.error(f"--quick cannot be combined with --{chosen[0].replace('_', '-')}")
+    if len(chosen) > 1:
+        parser.error(f"choose at most one of {['--' + c.replace('_', '-') for c in chosen]}")
+    cfg = quick if ns.quick else (presets[chosen[0]] if chosen else config_cls())
+    overrides = {}
+    for f in dataclasses.fields(config_cls):
+        v = getattr(ns, f.name, None)
+        if v is not None:
+            overrides[f.name] = tuple(v) if isinstance(v, list) else v
+    try:
+        cfg = dataclasses.replace(cfg, **overrides)
+    except (TypeError, ValueError) as exc:
+        parser.error(str(exc))
+    return cfg, ns
+
+
+def run_study(
+    name: str,
+    config_cls: type,
+    run: Callable[[Any], dict],
+    plot: Callable[[dict], Any] | None,
+    argv: Sequence[str] | None = None,
+    *,
+    quick: Any,
+    presets: Mapping[str, Any] | None = None,
+    description: str | None = None,
+    tables: Callable[[dict], Mapping[str, Sequence[Mapping[str, Any]]]] | None = None,
+) -> dict:
+    """Parse, seed, run, save (numbers first, then figure) and print; returns the results."""
+    from mitheory.plotting import save_study, table_to_markdown
+
+    cfg, ns = parse_config(config_cls, argv, quick=quick, presets=presets,
+                           description=description)
+    seed = getattr(cfg, "seed", 0)
+    seed_everything(int(seed))
+    t0 = time.perf_counter()
+    results = run(cfg)
+    wall = time.perf_counter() - t0
+    results = {**results, "wall_time_run_s": wall}
+    tabs = tables(results) if tables else {}
+    for tname, rows in tabs.items():
+        print(f"\n{tname}:\n" + table_to_markdown(rows))
+    for c in results.get("claims", []):
+        print(f"[{c['claim']}] {c['verdict']}: {c['criterion']}")
+    print(f"{name}: run took {wall:.1f} s")
+    if not ns.no_save:
+        fig = None
+        if plot is not None:
+            import matplotlib
+
+            if matplotlib.get_backend().lower() not in ("agg", "pdf", "svg"):
+                matplotlib.use("Agg")
+            fig = plot(results)
+        written = save_study(name, fig, results, cfg, out_dir=ns.out, tables=tabs, seed=seed,
+                             argv=sys.argv if argv is None else [name, *argv], wall_time_s=wall)
+        if fig is not None:
+            import matplotlib.pyplot as plt
+
+            plt.close(fig)
+        print("wrote " + ", ".join(str(p) for p in written.values()))
+    return results

@@ -1,0 +1,245 @@
+"""Figure style and the one helper every study uses to save its outputs (``save_study``).
+
+Numbers are written before pictures: ``figures/<name>.json`` is the source of truth, and the
+png/pdf and the md/csv tables are renderings of it. Every file is written atomically (to a
+temporary file in the same folder, then ``os.replace``), so no half-written result is left.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, is_dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+_PACKAGES = ("mitheory", "torch", "numpy", "scipy", "scikit-learn", "matplotlib", "seaborn",
+             "pingouin")
+_T0 = time.perf_counter()
+
+
+def repo_root() -> Path:
+    """The folder holding ``mitheory/`` (the repository when installed editable / run in place)."""
+    return Path(__file__).resolve().parent.parent
+
+
+def default_figures_dir() -> Path:
+    """``<repo>/figures`` resolved from the package location, not the current directory.
+
+    When the package is installed outside a checkout (no ``pyproject.toml`` beside it), falls back
+    to ``./figures``.
+    """
+    root = repo_root()
+    if (root / "pyproject.toml").exists():
+        return root / "figures"
+    return Path.cwd() / "figures"
+
+
+def git_sha() -> str | None:
+    """The checkout's HEAD SHA, suffixed ``-dirty`` when there are uncommitted changes."""
+    root = repo_root()
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                             text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return sha + ("-dirty" if dirty else "")
+
+
+def package_versions() -> dict[str, str | None]:
+    """Versions of the packages behind a result (``None`` where not installed)."""
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Recursively convert dataclasses, numpy scalars/arrays, tuples and paths to JSON types.
+
+    Non-finite floats become ``None`` (JSON has no NaN) so the file stays standard JSON.
+    """
+    if is_dataclass(obj) and not isinstance(obj, type):
+        if hasattr(obj, "to_dict"):
+            return to_jsonable(obj.to_dict())
+        return to_jsonable(asdict(obj))
+    if isinstance(obj, Mapping):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return to_jsonable(obj.tolist())
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        f = float(obj)
+        return f if math.isfinite(f) else None
+    if isinstance(obj, (np.bool_,)):
+        return bool(obj)
+    if isinstance(obj, Path):
+        return str(obj)
+    if hasattr(obj, "item") and callable(obj.item) and getattr(obj, "ndim", 1) == 0:
+        return to_jsonable(obj.item())  # 0-d torch tensors
+    return obj
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (temporary file in the same folder + ``os.replace``)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Text version of :func:`atomic_write_bytes` (UTF-8)."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return "nan" if not math.isfinite(v) else f"{v:.4g}"
+    return str(v)
+
+
+def table_to_markdown(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> str:
+    """A GitHub markdown table from a list of row dicts (floats to 4 significant digits)."""
+    if not rows:
+        return "(no rows)\n"
+    cols = list(columns or rows[0].keys())
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows:
+        lines.append("| " + " | ".join(_fmt(r.get(c, "")) for c in cols) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def table_to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> str:
+    """CSV text from a list of row dicts."""
+    if not rows:
+        return ""
+    cols = list(columns or rows[0].keys())
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({c: r.get(c, "") for c in cols})
+    return buf.getvalue()
+
+
+def set_style() -> None:
+    """The one figure theme of the project (seaborn for theme and palette only)."""
+    import seaborn as sns
+
+    sns.set_theme(context="paper", style="whitegrid", palette="colorblind")
+
+
+def subplots(nrows: int = 1, ncols: int = 1, *, axsize: tuple[float, float] = (3.2, 2.6),
+             **kwargs: Any):
+    """``plt.subplots`` with a fixed size per axis in inches (bmi ``subplots_from_axsize`` idea)."""
+    import matplotlib.pyplot as plt
+
+    set_style()
+    fig, axes = plt.subplots(nrows, ncols, figsize=(axsize[0] * ncols + 0.6,
+                                                   axsize[1] * nrows + 0.6),
+                             squeeze=False, constrained_layout=True, **kwargs)
+    return fig, axes
+
+
+def save_study(
+    name: str,
+    fig: Any,
+    results: Mapping[str, Any],
+    cfg: Any,
+    *,
+    out_dir: str | Path | None = None,
+    tables: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+    seed: int | None = None,
+    argv: Sequence[str] | None = None,
+    wall_time_s: float | None = None,
+) -> dict[str, Path]:
+    """Write a study's outputs: ``<name>.json`` first, then ``.png``/``.pdf`` and tables.
+
+    Parameters
+    ----------
+    name : str
+        Study name, e.g. ``"latent_identifiability"``; files are ``<out_dir>/<name>.<ext>``.
+    fig : matplotlib Figure or None
+        The figure (a view of ``results``); ``None`` writes numbers only.
+    results : dict
+        JSON-able numbers (numpy values are converted; NaN becomes null).
+    cfg : dataclass or dict
+        The configuration that produced the numbers.
+    out_dir : path, optional
+        Defaults to the repository's ``figures/`` (resolved from the package location).
+    tables : dict of name -> list of row dicts, optional
+        Each written as ``<name>.md`` and ``<name>.csv`` when ``name == study name`` or
+        ``<study>_<table>.md/.csv`` otherwise.
+    seed, argv, wall_time_s
+        Recorded in the JSON ``meta`` block (argv defaults to ``sys.argv``, wall time to the
+        time since the package was imported).
+
+    Returns
+    -------
+    dict of extension -> written path.
+    """
+    out = Path(out_dir) if out_dir is not None else default_figures_dir()
+    cfg_dict = to_jsonable(cfg if not is_dataclass(cfg) else asdict(cfg))
+    if seed is None and isinstance(cfg_dict, dict):
+        seed = cfg_dict.get("seed")
+    meta = {
+        "study": name,
+        "config": cfg_dict,
+        "seed": seed,
+        "argv": list(sys.argv if argv is None else argv),
+        "git_sha": git_sha(),
+        "versions": package_versions(),
+        "platform": platform.platform(),
+        "wall_time_s": float(time.perf_counter() - _T0) if wall_time_s is None else wall_time_s,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    payload = {"meta": meta, **to_jsonable(dict(results))}
+    written: dict[str, Path] = {}
+    p = out / f"{name}.json"
+    atomic_write_text(p, json.dumps(payload, indent=2, allow_nan=False) + "\n")
+    written["json"] = p
+    for tname, rows in (tables or {}).items():
+        stem = name if tname == name else f"{name}_{tname}"
+        rows = to_jsonable(list(rows))
+        pm, pc = out / f"{stem}.md", out / f"{stem}.csv"
+        atomic_write_text(pm, table_to_markdown(rows))
+        atomic_write_text(pc, table_to_csv(rows))
+        written[f"{tname}.md"], written[f"{tname}.csv"] = pm, pc
+    if fig is not None:
+        for ext in ("png", "pdf"):
+            buf = io.BytesIO()
+            fig.savefig(buf, format=ext, dpi=150 if ext == "png" else None,
+                        metadata={"Creator": "mitheory"} if ext == "png" else None)
+            pth = out / f"{name}.{ext}"
+            atomic_write_bytes(pth, buf.getvalue())
+            written[ext] = pth
+    return written

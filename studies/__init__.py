@@ -1,0 +1,1 @@
+"""Studies: one module per claim or figure; run as ``python -m studies.<name>``."""

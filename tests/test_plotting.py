@@ -1,0 +1,55 @@
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from mitheory.cli import parse_config
+from mitheory.plotting import atomic_write_text, save_study
+
+
+@dataclass(frozen=True)
+class _Cfg:
+    seed: int = 0
+    steps: int = 10
+    names: tuple[str, ...] = ("a", "b")
+    flag: bool = False
+
+
+def test_save_study_writes_json_tables_and_figure(tmp_path):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    res = {"x": np.float32(1.5), "arr": np.arange(3), "bad": float("nan")}
+    paths = save_study("demo", fig, res, _Cfg(), out_dir=tmp_path,
+                       tables={"demo": [{"a": 1, "b": 0.123456}]})
+    data = json.loads((tmp_path / "demo.json").read_text())
+    assert data["x"] == 1.5 and data["arr"] == [0, 1, 2] and data["bad"] is None
+    assert data["meta"]["config"]["steps"] == 10 and data["meta"]["seed"] == 0
+    assert "numpy" in data["meta"]["versions"]
+    assert (tmp_path / "demo.png").stat().st_size > 0 and (tmp_path / "demo.pdf").exists()
+    assert "| a | b |" in (tmp_path / "demo.md").read_text()
+    assert set(paths) >= {"json", "png", "pdf"}
+
+
+def test_atomic_write_leaves_no_partial_file(tmp_path):
+    target = tmp_path / "r.json"
+    atomic_write_text(target, "old")
+
+    class Boom(str):
+        def encode(self, *a, **k):
+            raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        atomic_write_text(target, Boom("new"))
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
+
+
+def test_parse_config_quick_and_overrides():
+    quick = _Cfg(steps=2)
+    cfg, _ = parse_config(_Cfg, ["--quick", "--names", "x", "--flag"], quick=quick)
+    assert cfg == _Cfg(steps=2, names=("x",), flag=True)
+    cfg, _ = parse_config(_Cfg, ["--steps", "5"], quick=quick)
+    assert cfg.steps == 5

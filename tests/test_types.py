@@ -1,0 +1,46 @@
+import math
+
+import numpy as np
+import pytest
+
+from mitheory import InfoValue, convert
+from mitheory._rng import as_generator, spawn, torch_generator
+
+
+def test_convert_bits_is_nats_over_ln2():
+    # closed form: 1 bit = ln 2 nats, exact up to float rounding
+    assert convert(1.0, "bits") == pytest.approx(1.0 / math.log(2), rel=1e-15)
+    assert convert(convert(0.7, "bits"), "nats", frm="bits") == pytest.approx(0.7, rel=1e-15)
+
+
+def test_convert_rejects_unknown_unit():
+    with pytest.raises(ValueError, match="to must be one of"):
+        convert(1.0, "hartleys")
+
+
+def test_infovalue_fields_and_float():
+    v = InfoValue(1.5, kind="exact", method="gaussian")
+    assert float(v) == 1.5
+    assert v.to("bits").value == pytest.approx(1.5 / math.log(2), rel=1e-15)
+    assert v.to_dict()["kind"] == "exact"
+    with pytest.raises(ValueError, match="kind must be one of"):
+        InfoValue(1.0, kind="guess")
+
+
+def test_seed_streams_reproducible_and_independent():
+    a1, b1 = spawn(3, 2)
+    a2, _ = spawn(3, 2)
+    x1 = as_generator(a1).normal(size=5)
+    assert np.array_equal(x1, as_generator(a2).normal(size=5))
+    assert not np.array_equal(x1, as_generator(b1).normal(size=5))
+    import torch
+
+    t1 = torch.randn(3, generator=torch_generator(7))
+    assert torch.equal(t1, torch.randn(3, generator=torch_generator(7)))
+
+
+def test_bad_seed():
+    with pytest.raises(TypeError, match="seed must be"):
+        as_generator("zero")
+    with pytest.raises(ValueError, match="non-negative"):
+        as_generator(-1)
