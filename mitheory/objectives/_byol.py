@@ -1,4 +1,4 @@
-"""BYOL pieces (Grill et al. 2020): regression loss, EMA target update, momentum schedule, predictor."""
+"""BYOL pieces (Grill et al. 2020): regression loss, EMA target update, tau schedule, predictor."""
 from __future__ import annotations
 
 import math
@@ -98,7 +98,7 @@ def cosine_momentum(base: float, step: int, total_steps: int) -> float:
 
 
 def make_predictor(dim: int, hidden: int) -> nn.Sequential:
-    """BYOL predictor/projector MLP: ``Linear(dim, hidden) - BatchNorm1d - ReLU - Linear(hidden, dim)``.
+    """BYOL predictor MLP: ``Linear(dim, hidden)-BatchNorm1d-ReLU-Linear(hidden, dim)``.
 
     Parameters
     ----------

@@ -108,7 +108,8 @@ def infonce_loss(
 
     Examples
     --------
-    >>> z = torch.nn.functional.normalize(torch.randn(8, 3, generator=torch.Generator().manual_seed(0)), dim=1)
+    >>> g = torch.Generator().manual_seed(0)
+    >>> z = torch.nn.functional.normalize(torch.randn(8, 3, generator=g), dim=1)
     >>> float(infonce_loss(z, z)) < float(infonce_loss(z, z.roll(1, 0)))
     True
     """

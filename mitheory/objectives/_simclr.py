@@ -40,9 +40,12 @@ def nt_xent_loss(
         \mathcal{L} = \frac{1}{2N} \sum_{k=1}^{2N} \Big[-s_{k,p(k)}
         + \log \sum_{l \ne k} e^{s_{kl}}\Big],
 
-    Eq. (1) of Chen et al. 2020 averaged over both orderings of every pair, as in the released
-    ``google-research/simclr`` code (self-similarity masked with a large negative number there,
-    excluded exactly here) and ssl_identifiability's Causal3DIdent loss.
+    the paper's loss (Chen et al. 2020, Eq. 1 and Algorithm 1: :math:`\frac{1}{2N}` times the
+    sum over both orderings of every pair). The released ``google-research/simclr`` code
+    (``objective.py``, ``add_contrastive_loss``) returns ``reduce_mean(loss_a + loss_b)``,
+    i.e. **twice** this value (a constant factor, absorbed in the learning rate), and masks the
+    self-similarity by subtracting ``1e9`` where this excludes it exactly; both are pinned in
+    ``tests/objectives/test_simclr.py``.
 
     References
     ----------

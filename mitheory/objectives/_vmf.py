@@ -177,7 +177,8 @@ def log_vmf_normalizer(dim: int, kappa: ArrayLike) -> np.ndarray | float:
     """
     d = check_int(dim, "dim", minimum=2)
     lk = np.log(check_array(kappa, "kappa"))
-    return (d / 2 - 1) * lk - (d / 2) * math.log(2 * math.pi) - log_bessel_iv(d / 2 - 1, kappa)
+    out = (d / 2 - 1) * lk - (d / 2) * math.log(2 * math.pi) - log_bessel_iv(d / 2 - 1, kappa)
+    return float(out) if np.ndim(out) == 0 else out
 
 
 def _log_vmf_normalizer_official(dim: int, kappa: float) -> float:

@@ -16,11 +16,18 @@ from mitheory.objectives import (
     world_size,
 )
 
+def infonce_shared_negatives(z_a, z_b, *, gather):
+    """InfoNCE with z_neg = reversed z_b: gathered local reversals are a permutation of the
+    global reversal, and the denominator is permutation invariant, so it must match."""
+    return infonce_loss(z_a, z_b, z_b.flip(0), similarity="l2sq", gather=gather)
+
+
 # Losses checked in one spawn (2 gloo processes). Another helper appends its losses here.
 LOSSES = {
     "infonce_dot": partial(infonce_loss, tau=0.5),
     "infonce_l2sq_logmeanexp": partial(infonce_loss, similarity="l2sq",
                                        denominator="logmeanexp"),
+    "infonce_shared_neg": infonce_shared_negatives,
     "nt_xent": partial(nt_xent_loss, tau=0.5),
     "vicreg_official": partial(vicreg_loss, convention="official"),
     "vicreg_paper": partial(vicreg_loss, convention="paper"),

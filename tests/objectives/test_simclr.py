@@ -3,6 +3,7 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from mitheory.objectives import nt_xent_loss
 
@@ -54,3 +55,28 @@ def test_bad_input():
         nt_xent_loss(za, za[:, :1])
     with pytest.raises(ValueError, match="tau"):
         nt_xent_loss(za, za, tau=-1.0)
+
+
+def _official_simclr(hidden1, hidden2, temperature, large_num=1e9):
+    # google-research/simclr tf2/objective.py add_contrastive_loss (one replica), re-typed in
+    # torch: hidden_norm=True, logits_aa/bb masked by subtracting LARGE_NUM,
+    # loss = reduce_mean(loss_a + loss_b)
+    hidden1 = F.normalize(hidden1, dim=-1)
+    hidden2 = F.normalize(hidden2, dim=-1)
+    batch_size = hidden1.shape[0]
+    labels = torch.arange(batch_size)  # one_hot(range(B), 2B): positive in logits_ab
+    masks = torch.eye(batch_size, dtype=hidden1.dtype)
+    logits_aa = hidden1 @ hidden1.T / temperature - masks * large_num
+    logits_bb = hidden2 @ hidden2.T / temperature - masks * large_num
+    logits_ab = hidden1 @ hidden2.T / temperature
+    logits_ba = hidden2 @ hidden1.T / temperature
+    loss_a = F.cross_entropy(torch.cat([logits_ab, logits_aa], 1), labels, reduction="none")
+    loss_b = F.cross_entropy(torch.cat([logits_ba, logits_bb], 1), labels, reduction="none")
+    return torch.mean(loss_a + loss_b)
+
+
+def test_official_code_is_twice_ours():
+    g = torch.Generator().manual_seed(2)
+    za, zb = torch.randn(2, 6, 4, generator=g, dtype=torch.float64)
+    ours = nt_xent_loss(za, zb, tau=0.2)
+    assert float(_official_simclr(za, zb, 0.2)) == pytest.approx(2 * float(ours), rel=RTOL)

@@ -1,4 +1,4 @@
-"""VICReg terms by hand, the official main_vicreg.py formula re-typed, and the paper/code factors."""
+"""VICReg terms by hand, official main_vicreg.py re-typed, and the paper/code factors."""
 import math
 
 import pytest
