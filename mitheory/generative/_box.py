@@ -66,7 +66,7 @@ def sample_truncated_conditional(
     hi: float = 1.0,
     seed: Seed,
 ) -> np.ndarray:
-    """One exact sample per entry of ``loc`` from a Normal/Laplace centred there, truncated to [lo, hi].
+    """One exact draw per entry of ``loc`` from a Normal/Laplace centred there, cut to [lo, hi].
 
     Parameters
     ----------

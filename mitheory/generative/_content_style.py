@@ -62,6 +62,8 @@ class ContentStyleProcess(LatentProcess):
     ``latent_mean``).
     """
 
+    reference = "von Kuegelgen et al. 2021, Sec. 3.1; ssl_identifiability main_mlp.py @ ee46a35"
+
     def __init__(
         self,
         n_content: int = 5,

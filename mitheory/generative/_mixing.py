@@ -13,7 +13,7 @@ from mitheory._rng import as_generator
 from mitheory._types import Seed
 from mitheory._validate import check_int, check_positive, check_probability
 
-_POOL_BATCH = 5000  # matrices per vectorised cond() call while resampling a layer
+_POOL_BATCH = 5000  # most matrices per vectorised cond() call while resampling a layer
 
 
 def _column_normalised_uniform(rng: np.random.Generator, k: int, dim: int) -> np.ndarray:
@@ -119,7 +119,7 @@ def make_mixing_mlp(
     seed: Seed,
     dtype: torch.dtype = torch.float32,
 ) -> MixingMLP:
-    """cl-ica's invertible MLP mixing: well-conditioned column-normalised layers, leaky ReLU between.
+    """cl-ica's invertible MLP mixing: well-conditioned column-normalised layers, leaky ReLUs.
 
     Parameters
     ----------
@@ -166,11 +166,14 @@ def make_mixing_mlp(
         raise ValueError(f"cond_thresh_ratio must be < 1, got {cond_thresh_ratio!r}")
     rng = as_generator(seed)
     pool = np.sort(np.linalg.cond(_column_normalised_uniform(rng, n_iter, dim)))
-    threshold = float(pool[int(n_iter * ratio)])
+    idx = int(n_iter * ratio)
+    threshold = float(pool[idx])
+    # acceptance probability ~ (idx + 1) / (n_iter + 1): batch about twice the expected draws
+    batch = int(min(_POOL_BATCH, max(64, 2 * (n_iter + 1) // (idx + 1))))
     weights = []
     for _ in range(n_layers):
         while True:
-            cand = _column_normalised_uniform(rng, _POOL_BATCH, dim)
+            cand = _column_normalised_uniform(rng, batch, dim)
             ok = np.flatnonzero(np.linalg.cond(cand) <= threshold)
             if ok.size:
                 weights.append(cand[ok[0]])

@@ -69,6 +69,7 @@ class LatentProcess:
     """
 
     name: str = "latent_process"
+    reference: str = ""
     dim_z: int
     dim_x: int
     content_idx: tuple[int, ...]
@@ -104,7 +105,14 @@ class LatentProcess:
         n = check_int(n, "n", minimum=1)
         return self._sample_marginal(n, as_generator(spawn(seed, 3)[_STREAM_MARGINAL]))
 
-    def mix(self, z: np.ndarray | torch.Tensor, *, device: str | torch.device | None = None):
+    def to(self, device: str | torch.device) -> LatentProcess:
+        """Move the mixing to ``device`` (in place; latents are still drawn by numpy on CPU)."""
+        self.mixing.to(device)
+        return self
+
+    def mix(
+        self, z: np.ndarray | torch.Tensor, *, device: str | torch.device | None = None
+    ) -> torch.Tensor:
         """x = g(z) as a float32 tensor on ``device`` (default: where the mixing lives)."""
         w = self.mixing.layers[0].weight
         zt = torch.as_tensor(np.asarray(z) if not torch.is_tensor(z) else z)
@@ -142,6 +150,7 @@ class LatentProcess:
         return {
             "name": self.name,
             "class": type(self).__name__,
+            "reference": self.reference,
             "dim_z": self.dim_z,
             "dim_x": self.dim_x,
             "content_idx": list(self.content_idx),
@@ -156,7 +165,8 @@ class LatentProcess:
         }
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self._params()})"
+        scalars = {k: v for k, v in self._params().items() if not isinstance(v, list)}
+        return f"{type(self).__name__}({scalars})"
 
 
 class SphereProcess(LatentProcess):
@@ -180,6 +190,8 @@ class SphereProcess(LatentProcess):
     All coordinates are content (the whole latent is shared up to vMF noise), so
     ``content_idx = range(dim)`` and ``style_idx = ()``.
     """
+
+    reference = "Zimmermann et al. 2021, cl-ica main_mlp.py --space-type sphere --c-p 0"
 
     def __init__(
         self,
@@ -224,6 +236,8 @@ class BoxProcess(LatentProcess):
     mixing_layers, cond_thresh_ratio, n_iter_cond_thresh
         Passed to :func:`make_mixing_mlp`.
     """
+
+    reference = "Zimmermann et al. 2021, cl-ica main_mlp.py --space-type box"
 
     def __init__(
         self,

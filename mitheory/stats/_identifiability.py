@@ -243,7 +243,9 @@ def mcc(
     The assignment maximising the summed |corr| is found by the Hungarian algorithm
     (``scipy.optimize.linear_sum_assignment`` on ``-|corr|``); cl-ica uses ``munkres`` on the
     same matrix. MCC is 1 exactly for a permuted, rescaled, sign-flipped copy of ``z``.
-    Constant columns (undefined correlation) raise.
+    A constant column of ``h`` (a collapsed unit, whose Pearson r is undefined) is given
+    correlation 0 with every latent, so a fully collapsed ``h`` scores 0 instead of raising;
+    cl-ica would return NaN there. A constant column of ``z`` raises.
 
     Examples
     --------
@@ -253,10 +255,12 @@ def mcc(
     """
     hh, zz = check_samples(h, "h", min_samples=3), check_samples(z, "z", min_samples=3)
     check_same_length(hh, zz, "h", "z")
-    check_nonconstant(hh, "h")
     check_nonconstant(zz, "z")
     dz = zz.shape[1]
-    corr = np.corrcoef(zz, hh, rowvar=False)[:dz, dz:]  # (dim_z, dim_h)
+    live = np.std(hh, axis=0) > 0  # constant (collapsed) h columns carry no information
+    corr = np.zeros((dz, hh.shape[1]))  # (dim_z, dim_h)
+    if np.any(live):
+        corr[:, live] = np.corrcoef(zz, hh[:, live], rowvar=False)[:dz, dz:]
     rows, cols = linear_sum_assignment(-np.abs(corr))
     value = float(np.mean(np.abs(corr[rows, cols])))
     if return_details:

@@ -113,7 +113,8 @@ def _emp_cov_check(z, mean, cov):
     n = len(z)
     sd = np.sqrt(np.diag(cov))
     np.testing.assert_array_less(np.abs(z.mean(0) - mean), 5 * sd / np.sqrt(n))
-    se_cov = np.sqrt((np.outer(sd**2, sd**2) + cov**2) / n)  # Gaussian: var(s_ij) = (s_ii s_jj + s_ij^2)/n
+    # Gaussian: var(S_ij) = (s_ii s_jj + s_ij^2) / n
+    se_cov = np.sqrt((np.outer(sd**2, sd**2) + cov**2) / n)
     np.testing.assert_array_less(np.abs(np.cov(z.T) - cov), 5 * se_cov)
 
 
@@ -162,3 +163,12 @@ def test_bad_input():
         make_process("cs_p1.0", seed=0, p_change=-0.1, **FAST)
     with pytest.raises(ValueError, match="n must be"):
         make_process("box_normal", seed=0, **FAST).sample_pairs(0, seed=0)
+
+
+def test_device_argument_and_to_cpu():
+    p = make_process("box_laplace", seed=0, **FAST).to("cpu")
+    b = p.sample_pairs(8, seed=0, device="cpu")
+    assert b.to("cpu").x.device.type == "cpu"
+    x_neg, _ = p.sample_negatives(8, seed=0, device=torch.device("cpu"))
+    assert x_neg.device.type == "cpu"
+    assert "ssl_identifiability" in make_process("cs_stat", seed=0, **FAST).describe()["reference"]

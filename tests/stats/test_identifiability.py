@@ -113,7 +113,7 @@ def test_bad_input(gauss):
     with pytest.raises(ValueError, match="columns"):
         r2_identifiability(h[:50], gauss[:50], h[50:, :3], gauss[50:])
     with pytest.raises(ValueError, match="zero-variance"):
-        mcc(np.ones((10, 2)), gauss[:10, :2])
+        mcc(gauss[:10, :2], np.ones((10, 2)))
     z_const = gauss[:100].copy()
     z_const[:, 0] = 1.0
     with pytest.raises(ValueError, match="zero-variance"):
@@ -123,3 +123,15 @@ def test_bad_input(gauss):
     with pytest.raises(ValueError, match="alphas"):
         r2_identifiability(h[:50], gauss[:50], h[50:100], gauss[50:100], method="kernel",
                            alphas=())
+
+
+def test_collapsed_representation_scores_zero_not_error(gauss):
+    # convention: a constant h column has correlation 0 with every latent
+    h = gauss[:, :3].copy()
+    h[:, 1] = 2.5
+    value, assignment, corr = mcc(h, gauss[:, :3], return_details=True)
+    np.testing.assert_array_equal(corr[:, 1], 0.0)
+    assert value == pytest.approx(2 / 3, abs=1e-12)  # two exact matches, one dead unit
+    assert mcc(np.ones((50, 2)), gauss[:50, :2]) == 0.0
+    # linear R^2 from a fully collapsed h: prediction is the fit mean; null value 0 +- ~1/sqrt(n)
+    assert abs(r2_linear(np.ones((2000, 2)), gauss)) < 5 / np.sqrt(1000)
