@@ -24,8 +24,13 @@ def as_seed_sequence(seed: Seed) -> np.random.SeedSequence:
         if seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {seed}")
         return np.random.SeedSequence(int(seed))
+    if isinstance(seed, (tuple, list)) and seed and all(
+        isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 0 for s in seed
+    ):  # e.g. (seed, setting_index, replicate): one stream per named cell of a study grid
+        return np.random.SeedSequence([int(s) for s in seed])
     raise TypeError(
-        f"seed must be an int, numpy Generator, SeedSequence or None, got {type(seed).__name__}"
+        "seed must be an int, a tuple of non-negative ints, numpy Generator, SeedSequence or "
+        f"None, got {seed!r}"
     )
 
 

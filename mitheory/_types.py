@@ -10,7 +10,7 @@ from typing import Any, Literal, Union
 
 import numpy as np
 
-Seed = Union[int, np.random.Generator, np.random.SeedSequence, None]
+Seed = Union[int, tuple[int, ...], np.random.Generator, np.random.SeedSequence, None]
 Unit = Literal["nats", "bits"]
 Kind = Literal["exact", "estimate", "lower_bound", "upper_bound"]
 

@@ -43,6 +43,10 @@ def build_parser(config_cls: type, *, description: str | None = None,
     p.add_argument("--out", type=Path, default=None,
                    help="output folder (default: the repository's figures/)")
     p.add_argument("--no-save", action="store_true", help="compute and print, write nothing")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch and BLAS threads (default 1: fastest for the small models of the "
+                        "laptop-scale defaults, and robust on a shared machine; raise it for "
+                        "paper-scale runs)")
     defaults = config_cls()
     for f in dataclasses.fields(config_cls):
         typ = _field_type(config_cls, f)
@@ -108,8 +112,15 @@ def run_study(
                            description=description)
     seed = getattr(cfg, "seed", 0)
     seed_everything(int(seed))
+    if ns.threads < 1:
+        raise SystemExit(f"--threads must be >= 1, got {ns.threads}")
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(ns.threads)
     t0 = time.perf_counter()
-    results = run(cfg)
+    with threadpool_limits(ns.threads):
+        results = run(cfg)
     wall = time.perf_counter() - t0
     results = {**results, "wall_time_run_s": wall}
     tabs = tables(results) if tables else {}

@@ -18,3 +18,11 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+def pytest_configure(config):
+    # one thread per test process: the models are tiny, and several xdist workers share 2 cores
+    # (oversubscribed OpenMP threads made small matmuls ~15x slower when measured here)
+    import torch
+
+    torch.set_num_threads(1)

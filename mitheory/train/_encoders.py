@@ -1,0 +1,65 @@
+"""Encoders for the latent-process studies: the cl-ica / ssl_identifiability MLP and its output maps.
+
+cl-ica ``encoders.get_mlp``: n -> 10n -> 50n -> 50n -> 50n -> 50n -> 10n -> n with LeakyReLU
+(slope 0.01), no batch norm (dossier entrec_identifiability.md section 2.2).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import torch
+from torch import nn
+
+from mitheory._validate import check_int, check_option
+
+OutputMap = Literal["none", "sphere"]
+
+
+class SphereNorm(nn.Module):
+    """Project onto the unit sphere (cl-ica ``RescaleLayer`` with r = 1)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return nn.functional.normalize(x, dim=-1)
+
+
+def paper_hidden(dim_in: int) -> tuple[int, ...]:
+    """Hidden widths of the papers' encoder for input dimension ``dim_in`` (10n, 50n x4, 10n)."""
+    n = dim_in
+    return (10 * n, 50 * n, 50 * n, 50 * n, 50 * n, 10 * n)
+
+
+def make_mlp_encoder(
+    dim_in: int,
+    dim_out: int,
+    *,
+    hidden: Sequence[int] = (128, 128, 128),
+    negative_slope: float = 0.01,
+    output: OutputMap = "none",
+) -> nn.Sequential:
+    """A LeakyReLU MLP encoder ``dim_in -> hidden... -> dim_out`` with an optional sphere output.
+
+    Parameters
+    ----------
+    dim_in, dim_out : int
+        Input (observation) and output (representation) dimensions.
+    hidden : sequence of int
+        Hidden widths. ``paper_hidden(dim_in)`` gives the papers' 6 hidden layers; the default
+        (128, 128, 128) is the laptop-scale encoder of the studies' embedded default.
+    negative_slope : float
+        LeakyReLU slope (0.01, PyTorch's default, as in cl-ica).
+    output : {"none", "sphere"}
+        ``"sphere"`` L2-normalises the output (for objectives defined on the sphere).
+    """
+    check_int(dim_in, "dim_in", minimum=1)
+    check_int(dim_out, "dim_out", minimum=1)
+    check_option(output, "output", ("none", "sphere"))
+    widths = [dim_in, *[check_int(h, "hidden", minimum=1) for h in hidden], dim_out]
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(widths) - 2:
+            layers.append(nn.LeakyReLU(negative_slope))
+    if output == "sphere":
+        layers.append(SphereNorm())
+    return nn.Sequential(*layers)

@@ -1,0 +1,154 @@
+"""A small, readable training loop for the studies: Adam, fixed steps, fresh batches each step.
+
+Deterministic on CPU for a given seed (data stream and initialisation come from named
+``SeedSequence`` streams; the study entry point turns on deterministic algorithms).
+"""
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from tqdm.auto import tqdm
+
+from mitheory._rng import as_generator, spawn, torch_generator
+from mitheory._types import Seed
+from mitheory._validate import check_int, check_positive
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings.
+
+    Attributes
+    ----------
+    steps : int
+        Number of Adam steps (each on a freshly sampled batch of positive pairs).
+    batch_size : int
+    lr : float
+        Adam learning rate (the papers use 1e-4 for 100k-300k steps; the laptop-scale
+        default of the studies uses a larger rate for far fewer steps).
+    device : str
+        ``"auto"`` (CUDA when available, else CPU), ``"cpu"`` or ``"cuda[:i]"``.
+    progress : bool
+        Show a tqdm progress bar (only when stderr is a terminal).
+    log_every : int
+        Record the loss every ``log_every`` steps.
+    """
+
+    steps: int = 2000
+    batch_size: int = 512
+    lr: float = 1e-3
+    device: str = "auto"
+    progress: bool = True
+    log_every: int = 50
+
+
+@dataclass
+class TrainResult:
+    """What a training run leaves behind (the trained method is modified in place)."""
+
+    losses: list[tuple[int, float]] = field(default_factory=list)
+    wall_time_s: float = 0.0
+    steps: int = 0
+    device: str = "cpu"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"losses": self.losses, "wall_time_s": self.wall_time_s, "steps": self.steps,
+                "device": self.device, "final_loss": self.losses[-1][1] if self.losses else None}
+
+
+def resolve_device(device: str) -> torch.device:
+    """``"auto"`` -> CUDA if available else CPU; otherwise ``torch.device(device)`` (validated)."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except RuntimeError as exc:
+        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda[:i]', got {device!r}") from exc
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} requested but CUDA is not available")
+    return dev
+
+
+def _init_params(module: torch.nn.Module, seed: Seed) -> None:
+    """Re-initialise every Linear layer from an explicit generator (no global RNG)."""
+    g = torch_generator(seed)
+    for m in module.modules():
+        if isinstance(m, torch.nn.Linear):
+            bound = 1.0 / math.sqrt(m.in_features)  # PyTorch's default kaiming-uniform(a=sqrt 5)
+            with torch.no_grad():
+                m.weight.uniform_(-bound, bound, generator=g)
+                if m.bias is not None:
+                    m.bias.uniform_(-bound, bound, generator=g)
+
+
+def train(method: Any, process: Any, cfg: TrainConfig, *, seed: Seed = 0) -> TrainResult:
+    """Train ``method`` (an ``SSLMethod``) on positive pairs drawn from ``process``.
+
+    Parameters
+    ----------
+    method : SSLMethod
+        Modified in place.
+    process : LatentProcess
+        Supplies ``sample_pairs(n, seed=)`` and ``sample_negatives(n, seed=)``.
+    cfg : TrainConfig
+    seed : int or Generator
+        Seeds the initialisation and the data stream (two named streams).
+
+    Raises
+    ------
+    FloatingPointError
+        As soon as the loss is not finite, naming the step and the method.
+    """
+    check_int(cfg.steps, "steps", minimum=1)
+    check_int(cfg.batch_size, "batch_size", minimum=2)
+    check_positive(cfg.lr, "lr")
+    ss_init, ss_data = spawn(seed, 2)
+    device = resolve_device(cfg.device)
+    _init_params(method, ss_init)
+    if hasattr(method, "target"):  # EMA target starts as a copy of the online encoder
+        method.target.load_state_dict(method.encoder.state_dict())
+    method.to(device).train()
+    params = [p for p in method.parameters() if p.requires_grad]
+    opt = torch.optim.Adam(params, lr=cfg.lr)
+    rng = as_generator(ss_data)
+    result = TrainResult(device=str(device))
+    bar = tqdm(range(cfg.steps), desc=getattr(method, "name", "train"), leave=False,
+               disable=not (cfg.progress and sys.stderr.isatty()))
+    t0 = time.perf_counter()
+    for step in bar:
+        batch = process.sample_pairs(cfg.batch_size, seed=rng)
+        x_neg = None
+        if getattr(method, "needs_negatives", False):
+            x_neg = process.sample_negatives(cfg.batch_size, seed=rng)[0].to(device)
+        loss = method.loss(batch.x.to(device), batch.x_tilde.to(device), x_neg)
+        if not torch.isfinite(loss):
+            raise FloatingPointError(
+                f"non-finite loss {loss.item()} at step {step} of method "
+                f"{getattr(method, 'name', type(method).__name__)} (lr={cfg.lr}, "
+                f"batch_size={cfg.batch_size})")
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        method.after_step(step, cfg.steps)
+        if step % cfg.log_every == 0 or step == cfg.steps - 1:
+            result.losses.append((step, float(loss.detach())))
+            bar.set_postfix(loss=f"{float(loss.detach()):.4f}")
+    result.wall_time_s = time.perf_counter() - t0
+    result.steps = cfg.steps
+    method.eval()
+    return result
+
+
+@torch.no_grad()
+def embed_samples(method: Any, process: Any, n: int, *, seed: Seed,
+                  batch_size: int = 4096) -> tuple[Any, Any]:
+    """Embed ``n`` fresh marginal samples: returns numpy ``(h, z)`` (representation, true latents)."""
+    x, z = process.sample_negatives(n, seed=seed)
+    device = next(method.parameters()).device
+    hs = [method.embed(x[i:i + batch_size].to(device)).cpu() for i in range(0, n, batch_size)]
+    return torch.cat(hs).double().numpy(), z.double().numpy()
