@@ -8,6 +8,9 @@ says in its docstring whether it is exact, an estimate, or a lower/upper bound, 
 from mitheory.info._gaussian import entropy_affine, entropy_gaussian, mi_gaussian, mi_gaussian_cca
 from mitheory.info._sphere import entropy_uniform_sphere, entropy_vmf
 
+# Gaussian mixtures: Monte Carlo and bounds
+from mitheory.info._mixture import entropy_mixture_bounds, entropy_mixture_mc, mi_mixture_mc
+
 from mitheory.info import tasks  # noqa: E402  (public submodule)
 
 __all__ = [
@@ -19,6 +22,10 @@ __all__ = [
     # _sphere
     "entropy_uniform_sphere",
     "entropy_vmf",
+    # _mixture
+    "entropy_mixture_mc",
+    "entropy_mixture_bounds",
+    "mi_mixture_mc",
     # submodule
     "tasks",
 ]
