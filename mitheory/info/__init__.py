@@ -11,6 +11,9 @@ from mitheory.info._sphere import entropy_uniform_sphere, entropy_vmf
 # Gaussian mixtures: Monte Carlo and bounds
 from mitheory.info._mixture import entropy_mixture_bounds, entropy_mixture_mc, mi_mixture_mc
 
+# k-nearest-neighbour estimators
+from mitheory.info._knn import entropy_knn, mi_ksg
+
 from mitheory.info import tasks  # noqa: E402  (public submodule)
 
 __all__ = [
@@ -26,6 +29,9 @@ __all__ = [
     "entropy_mixture_mc",
     "entropy_mixture_bounds",
     "mi_mixture_mc",
+    # _knn
+    "mi_ksg",
+    "entropy_knn",
     # submodule
     "tasks",
 ]
