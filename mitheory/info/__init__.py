@@ -14,6 +14,11 @@ from mitheory.info._mixture import entropy_mixture_bounds, entropy_mixture_mc, m
 # k-nearest-neighbour estimators
 from mitheory.info._knn import entropy_knn, mi_ksg
 
+# Second-order (covariance / log-det) estimators, numpy and differentiable torch
+from mitheory.info._second_order import (entropy_gaussian_plugin, logdet_entropy,
+                                         logdet_entropy_torch, mi_gaussian_plugin, mi_logdet,
+                                         pairwise_entropy_torch)
+
 from mitheory.info import tasks  # noqa: E402  (public submodule)
 
 __all__ = [
@@ -32,6 +37,13 @@ __all__ = [
     # _knn
     "mi_ksg",
     "entropy_knn",
+    # _second_order
+    "entropy_gaussian_plugin",
+    "mi_gaussian_plugin",
+    "logdet_entropy",
+    "mi_logdet",
+    "logdet_entropy_torch",
+    "pairwise_entropy_torch",
     # submodule
     "tasks",
 ]
