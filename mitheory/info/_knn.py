@@ -7,6 +7,7 @@ for 1-D marginals, O(n log n); an optional brute-force torch path (``device=``) 
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
 import numpy as np
@@ -79,7 +80,7 @@ def _count_sorted_1d(v: np.ndarray, r: np.ndarray, strict: bool) -> np.ndarray:
     predicate as ``|fl(v_j - v_i)|`` (as the O(n^2) reference does) and moves across whole blocks
     of equal values, so neither the rounding of ``v_i +- r_i`` nor ties change a count.
     """
-    order = np.argsort(v, kind="stable")
+    order = np.argsort(v)
     s = v[order]
     v, r = s, r[order]  # query in sorted order: the binary searches stay cache-friendly
     holds = (lambda d, rr: d < rr) if strict else (lambda d, rr: d <= rr)
@@ -154,9 +155,12 @@ def _joint_neighbourhood(x: np.ndarray, y: np.ndarray, k: int, metric: str, marg
 def _ksg_counts(x: np.ndarray, y: np.ndarray, k: int, method: str, metric: str):
     """Per-point (n_x, n_y) of KSG estimator 1 or 2, and the joint radii (CPU, KD-tree)."""
     eps, ex, ey = _joint_neighbourhood(x, y, k, metric, marginal=method == "ksg2")
-    if method == "ksg1":
-        return _count_within(x, eps, metric, True), _count_within(y, eps, metric, True), eps
-    return _count_within(x, ex, metric, False), _count_within(y, ey, metric, False), eps
+    strict = method == "ksg1"
+    rx, ry = (eps, eps) if strict else (ex, ey)
+    with ThreadPoolExecutor(max_workers=2) as pool:  # numpy sorts/searches release the GIL
+        fx = pool.submit(_count_within, x, rx, metric, strict)
+        ny = _count_within(y, ry, metric, strict)
+        return fx.result(), ny, eps
 
 
 def _ksg_counts_torch(x: np.ndarray, y: np.ndarray, k: int, method: str, metric: str,
@@ -378,8 +382,8 @@ def entropy_knn(
     n, d = xa.shape
     p = np.inf if metric == "chebyshev" else 2.0
     if device is None:
-        tree = cKDTree(xa, balanced_tree=False)
-        r = tree.query(xa, k=k + 1, p=p, workers=-1)[0][:, k]
+        tree = cKDTree(xa, balanced_tree=False)  # leaf-order queries; the mean ignores order
+        r = tree.query(xa[tree.indices], k=k + 1, p=p, workers=-1)[0][:, k]
     else:
         r = _knn_radius_torch(xa, k, metric, device)
     n_zero = int(np.count_nonzero(r == 0.0))
