@@ -43,6 +43,9 @@ def _best_time(fn, repeats: int) -> tuple[float, object]:
 
 
 def _sklearn_inputs(x: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exactly what ``mutual_info_regression`` feeds its KSG (sklearn 1.9 ``_estimate_mi``):
+    ``scale`` without centring, then 1e-10 x max(1, mean|v|) noise from ``RandomState(seed)``,
+    x's noise drawn first."""
     rs = np.random.RandomState(seed)
     xs = scale(x.reshape(-1, 1), with_mean=False)
     xs += 1e-10 * np.maximum(1, np.mean(np.abs(xs), axis=0)) * rs.standard_normal(xs.shape)

@@ -4,8 +4,8 @@ import math
 import numpy as np
 import pytest
 from sklearn.feature_selection import mutual_info_regression
-from sklearn.preprocessing import scale
 
+from benchmarks.bench_info import _sklearn_inputs
 from mitheory.info import entropy_gaussian, entropy_knn, mi_ksg
 from mitheory.info._knn import _count_sorted_1d, _entropy_knn_reference, _ksg_mi_reference
 from mitheory.info.tasks import TASKS, half_cube
@@ -62,23 +62,12 @@ def test_sorted_counts_are_exact_under_rounding():
         assert np.array_equal(_count_sorted_1d(v, r, strict), ref)
 
 
-def _sklearn_preprocessed(x, y, seed):
-    """Exactly what mutual_info_regression feeds its KSG: scale (no centring), then 1e-10
-    relative noise from RandomState(seed), X's noise drawn first (sklearn 1.9 _estimate_mi)."""
-    rs = np.random.RandomState(seed)
-    xs = scale(x.reshape(-1, 1), with_mean=False)
-    xs += 1e-10 * np.maximum(1, np.mean(np.abs(xs), axis=0)) * rs.standard_normal(xs.shape)
-    ys = scale(y, with_mean=False)
-    ys += 1e-10 * max(1.0, float(np.mean(np.abs(ys)))) * rs.standard_normal(ys.shape[0])
-    return xs[:, 0], ys
-
-
 @pytest.mark.parametrize("k", [3, 5])
 def test_ksg1_matches_sklearn_on_1d(k):
     x, y = _pair(3000, 1, 1, seed=k)
     x, y = x[:, 0], y[:, 0]
     theirs = mutual_info_regression(x[:, None], y, n_neighbors=k, random_state=0)[0]
-    xs, ys = _sklearn_preprocessed(x, y, 0)
+    xs, ys = _sklearn_inputs(x, y, 0)  # the arrays sklearn's _estimate_mi feeds its KSG
     ours = mi_ksg(xs, ys, k=k, method="ksg1", metric="chebyshev", standardize=False).value
     # same definition (KSG 1, Chebyshev, strict counts) on the same numbers: rounding only
     assert ours == pytest.approx(theirs, abs=1e-12)
