@@ -356,6 +356,8 @@ def entropy_mixture_bounds(
         :math:`\|\mu_i-\mu_j\|^2`, computed block-wise by GEMM, never an N x N x d array).
         (d, d): one shared full covariance (handled by whitening, same cost as isotropic).
         (N, d, d): full per-component covariances (O(N^2 d^3) for the Chernoff/ELK terms).
+        Diagonal covariances given as (N, d) are not accepted (with N == d they would read as
+        one shared matrix): pass them as (N, d, d).
     weights : array_like, shape (N,), optional
         Mixture weights :math:`c_i \ge 0` summing to 1 (uniform if omitted).
     methods : sequence of str

@@ -450,7 +450,10 @@ class GaussianMixtureTask(Task):
             mi = mi_mixture_mc(self.means, self.covs, self.weights, dim_x=self.dim_x,
                                n_samples=self.n_mc, seed=self.mc_seed)
             self._mi = replace(mi, details={**mi.details, "ground_truth": "monte_carlo"})
-        return self._mi if unit == "nats" else self._mi.to(unit)
+        m = self._mi
+        return info_value(m.value, unit=unit, kind=m.kind, method=m.method,
+                          n_samples=m.n_samples, details=m.details,
+                          convert_keys=("stderr", "ci_low", "ci_high"))
 
     def entropy(self, which: Which = "xy", *, unit: Unit = "nats") -> InfoValue:
         """Joint entropy by ``entropy_mixture_mc`` (**estimate**); only ``which="xy"``."""

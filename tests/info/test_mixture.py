@@ -4,6 +4,8 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import integrate, stats
 
 from mitheory.info import (entropy_gaussian, entropy_mixture_bounds, entropy_mixture_mc,
@@ -20,7 +22,8 @@ def _random_covs(n, d, seed):
 
 
 def _entropy_1d_quadrature(w, mu, var):
-    pdf = lambda z: float(np.sum(w * stats.norm.pdf(z, mu, np.sqrt(var))))  # noqa: E731
+    norm_c = w / np.sqrt(2 * math.pi * var)
+    pdf = lambda z: float(np.sum(norm_c * np.exp(-((z - mu) ** 2) / (2 * var))))  # noqa: E731
     f = lambda z: -pdf(z) * math.log(pdf(z)) if pdf(z) > 0 else 0.0  # noqa: E731
     lo, hi = mu.min() - 15 * np.sqrt(var.max()), mu.max() + 15 * np.sqrt(var.max())
     return integrate.quad(f, lo, hi, points=list(mu), epsabs=1e-12, epsrel=1e-12, limit=400)[0]
@@ -249,3 +252,20 @@ def test_bad_inputs_name_the_argument():
         entropy_mixture_bounds(np.zeros((2, 1)), 1.0, methods=("kl",))
     with pytest.raises(ValueError, match="n_samples must be >= 2"):
         entropy_mixture_mc(np.zeros((2, 1)), 1.0, n_samples=1)
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(st.integers(1, 4).flatmap(lambda n: st.tuples(
+    st.lists(st.floats(0.05, 1.0), min_size=n, max_size=n),
+    st.lists(st.floats(-4.0, 4.0), min_size=n, max_size=n),
+    st.lists(st.floats(0.1, 3.0), min_size=n, max_size=n))))
+def test_bounds_bracket_quadrature_property(params):
+    w, mu, var = (np.array(p) for p in params)
+    w = w / w.sum()
+    exact = _entropy_1d_quadrature(w, mu, var)
+    b = entropy_mixture_bounds(mu[:, None], var, w, methods=ALL, alpha=0.3)
+    for m in ALL:  # lower <= exact <= upper; exact by 1-D quadrature (abs error < 1e-9)
+        if m.endswith("_lower"):
+            assert b[m].value <= exact + 1e-9, (m, b[m].value, exact)
+        else:
+            assert b[m].value >= exact - 1e-9, (m, b[m].value, exact)

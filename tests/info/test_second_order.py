@@ -26,7 +26,7 @@ def test_wishart_correction_is_unbiased_for_gaussians():
     task = CorrelatedGaussian.from_mi(0.5, 2)
     truth_mi, truth_h = task.mutual_information().value, task.entropy("xy").value
     rng = np.random.default_rng(0)
-    reps = [task.sample(15, seed=rng) for _ in range(3000)]
+    reps = [task.sample(15, seed=rng) for _ in range(1500)]
     corr = np.array([mi_gaussian_plugin(x, y, bias_correction=True).value for x, y in reps])
     plug = np.array([mi_gaussian_plugin(x, y).value for x, y in reps])
     se = corr.std() / math.sqrt(len(reps))
