@@ -1,6 +1,6 @@
 """Benchmark of mitheory.info: KSG vs scikit-learn, KL entropy at 10^6, GMM bounds at N = 20,000.
 
-Run:  python -m benchmarks.bench_info [--quick] [--max-n 1000000] [--out benchmarks/results_info.txt]
+Run:  python -m benchmarks.bench_info [--quick] [--max-n 1000000] [--out FILE]
 Writes: the printed report to ``--out`` (default benchmarks/results_info.txt).
 
 How KSG is made comparable with ``sklearn.feature_selection.mutual_info_regression``: sklearn

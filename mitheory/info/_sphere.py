@@ -1,7 +1,7 @@
 r"""Exact entropies on the unit sphere: the uniform law and the von Mises-Fisher (vMF) law.
 
 Entropies are with respect to the surface (Hausdorff) measure of :math:`S^{d-1}\subset\mathbb R^d`
-(Mardia & Jupp 2000, Sec. 9.3.2); samplers follow Wood (1994). Used by the sphere/vMF tasks
+(Mardia & Jupp 2000, Sec. 9.3.2); sampling lives in ``mitheory.generative``. Used by the vMF tasks
 (Zimmermann et al. 2021 latent process) and by claim C2.
 """
 from __future__ import annotations
@@ -125,42 +125,3 @@ def entropy_vmf(kappa: float, dim: int, *, unit: Unit = "nats") -> InfoValue:
              + kappa * (1.0 - _mean_resultant_length(kappa, dim)))
     return info_value(h, unit=unit, kind="exact", method="vmf_closed_form",
                       details={"dim": dim, "kappa": kappa})
-
-
-def _sample_uniform_sphere(n: int, dim: int, rng: np.random.Generator) -> np.ndarray:
-    """``n`` points uniform on :math:`S^{d-1}` (normalised standard Gaussians), shape (n, dim)."""
-    g = rng.standard_normal((n, dim))
-    return g / np.linalg.norm(g, axis=1, keepdims=True)
-
-
-def _sample_vmf(mu: np.ndarray, kappa: float, rng: np.random.Generator) -> np.ndarray:
-    r"""One vMF draw per row of ``mu`` (unit mean directions, shape (n, d)); Wood (1994).
-
-    The cosine :math:`w = \mu^\top x` is drawn by Wood's rejection sampler (Wood 1994, Sec. 2,
-    with the cancellation-free form of :math:`b`), the tangent direction uniformly, and the
-    result is moved from :math:`e_1` to :math:`\mu` by a Householder reflection.
-    """
-    mu = np.atleast_2d(mu)
-    n, d = mu.shape
-    m1 = d - 1.0
-    b = m1 / (2.0 * kappa + math.sqrt(4.0 * kappa * kappa + m1 * m1))
-    x0 = (1.0 - b) / (1.0 + b)
-    c = kappa * x0 + m1 * math.log(1.0 - x0 * x0)
-    w = np.empty(n)
-    todo = np.arange(n)
-    while todo.size:
-        z = rng.beta(m1 / 2.0, m1 / 2.0, size=todo.size)
-        cand = (1.0 - (1.0 + b) * z) / (1.0 - (1.0 - b) * z)
-        u = rng.uniform(size=todo.size)
-        ok = kappa * cand + m1 * np.log1p(-x0 * cand) - c >= np.log(u)
-        w[todo[ok]] = cand[ok]
-        todo = todo[~ok]
-    v = _sample_uniform_sphere(n, d - 1, rng) if d > 2 else rng.choice([-1.0, 1.0], (n, 1))
-    s = np.concatenate([w[:, None], np.sqrt(np.clip(1.0 - w * w, 0.0, None))[:, None] * v], 1)
-    # Householder reflection H = I - 2 u u^T / |u|^2 with u = e1 - mu maps e1 to mu.
-    u = -mu.copy()
-    u[:, 0] += 1.0
-    nrm2 = np.sum(u * u, axis=1)
-    safe = nrm2 > 1e-30  # mu == e1: identity
-    coef = np.where(safe, 2.0 * np.sum(u * s, axis=1) / np.where(safe, nrm2, 1.0), 0.0)
-    return s - coef[:, None] * u

@@ -49,8 +49,8 @@ from mitheory._validate import check_array, check_covariance, check_int, check_p
 from mitheory.info._common import info_value
 from mitheory.info._gaussian import entropy_gaussian, mi_gaussian
 from mitheory.info._mixture import _mixture, entropy_mixture_mc, mi_mixture_mc
-from mitheory.info._sphere import (_sample_uniform_sphere, _sample_vmf, entropy_uniform_sphere,
-                                   entropy_vmf)
+from mitheory.generative import sample_uniform_sphere, sample_vmf
+from mitheory.info._sphere import entropy_uniform_sphere, entropy_vmf
 
 Which = Literal["x", "y", "xy"]
 
@@ -400,8 +400,10 @@ class UniformVMF(Task):
         self.params = {"dim": self.dim, "kappa": self.kappa}
 
     def _sample_joint(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        x = _sample_uniform_sphere(n, self.dim, rng)
-        return np.concatenate([x, _sample_vmf(x, self.kappa, rng)], axis=1)
+        x = sample_uniform_sphere(n, self.dim, seed=rng)
+        y = sample_vmf(x, self.kappa, seed=rng) if self.kappa > 0 else (
+            sample_uniform_sphere(n, self.dim, seed=rng))
+        return np.concatenate([x, y], axis=1)
 
     def mutual_information(self, *, unit: Unit = "nats") -> InfoValue:
         """Exact: ``entropy_uniform_sphere(dim) - entropy_vmf(kappa, dim)``."""

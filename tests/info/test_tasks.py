@@ -83,6 +83,8 @@ def test_uniform_vmf_pairs():
     assert np.allclose(np.linalg.norm(y, axis=1), 1.0)
     # Y is marginally uniform: mean of each coordinate ~ 0 (sd 1/sqrt(3 n) = 0.004); 5 sd
     assert np.abs(y.mean(axis=0)).max() < 0.02
+    t = np.sum(x * y, axis=1)  # E[x.y] = A_3(10) = coth(10) - 1/10; 5 standard errors
+    assert t.mean() == pytest.approx(1 / math.tanh(10.0) - 0.1, abs=5 * t.std() / len(t) ** 0.5)
     # d = 3 closed form: I = log(4 pi) - H(vMF), H = 1 - log(k / (4 pi sinh k)) - k coth k
     k = 10.0
     h_vmf = 1.0 - math.log(k / (4 * math.pi * math.sinh(k))) - k / math.tanh(k)
