@@ -21,6 +21,7 @@ from mitheory.objectives._vmf import log_bessel_iv, log_vmf_normalizer
 # obj5: discrete ER, log-det / spectral / MINC family, clustering and distillation relatives
 from mitheory.objectives._corinfomax import CorInfoMaxCovariance, corinfomax_loss
 from mitheory.objectives._dino import DINOCenter, dino_loss, teacher_temp_schedule
+from mitheory.objectives._er_variants import er_byol_loss, er_dino_loss, er_simclr_loss
 from mitheory.objectives._er_discrete import (
     entropy_discrete,
     er_discrete_loss,
@@ -77,6 +78,9 @@ __all__ = [
     "corinfomax_loss",
     "dino_loss",
     "entropy_discrete",
+    "er_byol_loss",
+    "er_dino_loss",
+    "er_simclr_loss",
     "er_discrete_loss",
     "f_alpha",
     "f_mi_alpha_loss",

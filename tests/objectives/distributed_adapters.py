@@ -10,6 +10,7 @@ import torch
 from mitheory.objectives._corinfomax import CorInfoMaxCovariance, corinfomax_loss
 from mitheory.objectives._dino import DINOCenter, dino_loss
 from mitheory.objectives._er_discrete import er_discrete_loss
+from mitheory.objectives._er_variants import er_byol_loss, er_dino_loss
 from mitheory.objectives._mec import mec_loss
 from mitheory.objectives._minc import SecondMomentEMA, minc_loss
 
@@ -46,3 +47,13 @@ def corinfomax_with_update(z_a, z_b, *, gather):
 
 def mec_online_teacher(z_a, z_b, *, gather):
     return mec_loss(z_a, z_b, z_a + 0.1, z_b - 0.1, gather=gather)
+
+
+def er_byol_online_targets(z_a, z_b, *, gather):
+    return er_byol_loss(z_a, z_b, z_b + 0.2, z_a - 0.2, online_a=2 * z_a, online_b=2 * z_b,
+                        kappa=2.0, gather=gather)
+
+
+def er_dino_no_center(z_a, z_b, *, gather):
+    return er_dino_loss([z_a, z_b], [z_b, z_a], student_temp=0.5, teacher_temp=0.3,
+                        gather=gather)

@@ -17,6 +17,7 @@ from mitheory.objectives import (
     world_size,
 )
 from mitheory.objectives import (
+    er_simclr_loss,
     f_mi_alpha_loss,
     mi_second_order,
     mmi_loss,
@@ -51,6 +52,9 @@ LOSSES = {
     "minc_ema": adapt.minc_with_ema,
     "corinfomax": adapt.corinfomax_with_update,
     "mec": adapt.mec_online_teacher,
+    "er_simclr": partial(er_simclr_loss, kappa=2.0),
+    "er_byol": adapt.er_byol_online_targets,
+    "er_dino": adapt.er_dino_no_center,
 }
 
 
