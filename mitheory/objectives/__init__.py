@@ -47,6 +47,7 @@ from mitheory.objectives._mmi import (
 )
 from mitheory.objectives._spectral import clip_norm, spectral_contrastive_loss
 from mitheory.objectives._swav import SwAVQueue, sinkhorn_knopp, swav_loss
+from mitheory.objectives._vicreg_entropy import vicreg_entropy_loss
 
 __all__ = [
     "barlow_twins_loss",
@@ -101,4 +102,5 @@ __all__ = [
     "swav_loss",
     "taylor_rescaling",
     "teacher_temp_schedule",
+    "vicreg_entropy_loss",
 ]

@@ -23,6 +23,7 @@ from mitheory.objectives import (
     mmi_loss,
     spectral_contrastive_loss,
     swav_loss,
+    vicreg_entropy_loss,
 )
 
 # Losses checked in one spawn (2 gloo processes). Another helper appends its losses here.
@@ -55,6 +56,9 @@ LOSSES = {
     "er_simclr": partial(er_simclr_loss, kappa=2.0),
     "er_byol": adapt.er_byol_online_targets,
     "er_dino": adapt.er_dino_no_center,
+    "vicreg_logdet": partial(vicreg_entropy_loss, estimator="logdet", beta=2.0, var_weight=1.0),
+    "vicreg_kl": partial(vicreg_entropy_loss, estimator="kl", sigma=0.5),
+    "vicreg_bhattacharyya": partial(vicreg_entropy_loss, estimator="bhattacharyya", sigma=0.5),
 }
 
 
