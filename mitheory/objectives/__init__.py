@@ -18,6 +18,37 @@ from mitheory.objectives._vicreg import (
 )
 from mitheory.objectives._vmf import log_bessel_iv, log_vmf_normalizer
 
+# obj5: discrete ER, log-det / spectral / MINC family, clustering and distillation relatives
+from mitheory.objectives._corinfomax import CorInfoMaxCovariance, corinfomax_loss
+from mitheory.objectives._dino import DINOCenter, dino_loss, teacher_temp_schedule
+from mitheory.objectives._er_variants import er_byol_loss, er_dino_loss, er_simclr_loss
+from mitheory.objectives._er_discrete import (
+    entropy_discrete,
+    er_discrete_loss,
+    reconstruction_discrete,
+)
+from mitheory.objectives._mec import mec_lamda_inv, mec_lamda_inv_schedule, mec_loss
+from mitheory.objectives._minc import (
+    GHA,
+    SecondMomentEMA,
+    f_alpha,
+    f_mi_alpha_loss,
+    gha_step,
+    minc_loss,
+)
+from mitheory.objectives._mmi import (
+    logdet_exact,
+    logdet_taylor,
+    logdet_taylor_error_bound,
+    mi_ggd_offset,
+    mi_second_order,
+    mmi_loss,
+    taylor_rescaling,
+)
+from mitheory.objectives._spectral import clip_norm, spectral_contrastive_loss
+from mitheory.objectives._swav import SwAVQueue, sinkhorn_knopp, swav_loss
+from mitheory.objectives._vicreg_entropy import vicreg_entropy_loss
+
 __all__ = [
     "barlow_twins_loss",
     "byol_loss",
@@ -38,4 +69,38 @@ __all__ = [
     "vicreg_loss",
     "vicreg_variance",
     "world_size",
+    # obj5
+    "CorInfoMaxCovariance",
+    "DINOCenter",
+    "GHA",
+    "SecondMomentEMA",
+    "SwAVQueue",
+    "clip_norm",
+    "corinfomax_loss",
+    "dino_loss",
+    "entropy_discrete",
+    "er_byol_loss",
+    "er_dino_loss",
+    "er_simclr_loss",
+    "er_discrete_loss",
+    "f_alpha",
+    "f_mi_alpha_loss",
+    "gha_step",
+    "logdet_exact",
+    "logdet_taylor",
+    "logdet_taylor_error_bound",
+    "mec_lamda_inv",
+    "mec_lamda_inv_schedule",
+    "mec_loss",
+    "mi_ggd_offset",
+    "mi_second_order",
+    "minc_loss",
+    "mmi_loss",
+    "reconstruction_discrete",
+    "sinkhorn_knopp",
+    "spectral_contrastive_loss",
+    "swav_loss",
+    "taylor_rescaling",
+    "teacher_temp_schedule",
+    "vicreg_entropy_loss",
 ]

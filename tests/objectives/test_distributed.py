@@ -4,6 +4,7 @@ from functools import partial
 import pytest
 import torch
 
+import distributed_adapters as adapt
 from distributed_check import distributed_results, single_process_results
 from mitheory.objectives import (
     barlow_twins_loss,
@@ -14,6 +15,15 @@ from mitheory.objectives import (
     rank,
     vicreg_loss,
     world_size,
+)
+from mitheory.objectives import (
+    er_simclr_loss,
+    f_mi_alpha_loss,
+    mi_second_order,
+    mmi_loss,
+    spectral_contrastive_loss,
+    swav_loss,
+    vicreg_entropy_loss,
 )
 
 def infonce_shared_negatives(z_a, z_b, *, gather):
@@ -35,6 +45,27 @@ LOSSES = {
     "er_plugin": partial(er_loss, kappa=2.0),
     "er_joe_loo_asym": partial(er_loss, kappa=2.0, reduction="joe", leave_one_out=True,
                                symmetric=False),
+    # obj5: batch-level terms (covariances, all pairs, batch-mean assignment, Sinkhorn, EMA
+    # statistics); the 8-row batch needs eps > 0 for the 8x8 joint covariance of MMI
+    "spectral_mu1": partial(spectral_contrastive_loss, mu=1.0),
+    "f_mi_alpha_half_exp": partial(f_mi_alpha_loss, alpha=0.5, ratio="exp"),
+    "mmi_exact": partial(mmi_loss, method="exact", eps=0.1),
+    "mmi_taylor_trace": partial(mmi_loss, method="taylor", beta="trace", eps=0.1),
+    "mi_ggd_taylor_frob": partial(mi_second_order, method="taylor", beta="frobenius", order=6,
+                                  shape=0.5, eps=0.1),
+    "er_discrete": adapt.er_discrete_softmax,
+    "er_discrete_average": adapt.er_discrete_softmax_average,
+    "swav": partial(swav_loss, temperature=0.5),
+    "dino_center": adapt.dino_with_center,
+    "minc_ema": adapt.minc_with_ema,
+    "corinfomax": adapt.corinfomax_with_update,
+    "mec": adapt.mec_online_teacher,
+    "er_simclr": partial(er_simclr_loss, kappa=2.0),
+    "er_byol": adapt.er_byol_online_targets,
+    "er_dino": adapt.er_dino_no_center,
+    "vicreg_logdet": partial(vicreg_entropy_loss, estimator="logdet", beta=2.0, var_weight=1.0),
+    "vicreg_kl": partial(vicreg_entropy_loss, estimator="kl", sigma=0.5),
+    "vicreg_bhattacharyya": partial(vicreg_entropy_loss, estimator="bhattacharyya", sigma=0.5),
 }
 
 
