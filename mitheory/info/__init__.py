@@ -8,6 +8,12 @@ says in its docstring whether it is exact, an estimate, or a lower/upper bound, 
 from mitheory.info._gaussian import entropy_affine, entropy_gaussian, mi_gaussian, mi_gaussian_cca
 from mitheory.info._sphere import entropy_uniform_sphere, entropy_vmf
 
+# Variational lower bounds (trainable critics / decoders)
+from mitheory.info._variational import (ConcatCritic, ERBoundEstimator, GaussianDecoder,
+                                        SeparableCritic, VariationalMIEstimator, VMFDecoder,
+                                        dv_lower_bound, er_lower_bound, infonce_lower_bound,
+                                        mi_lower_bound_er, mine_surrogate_loss, nwj_lower_bound)
+
 from mitheory.info import tasks  # noqa: E402  (public submodule)
 
 __all__ = [
@@ -19,6 +25,19 @@ __all__ = [
     # _sphere
     "entropy_uniform_sphere",
     "entropy_vmf",
+    # _variational
+    "infonce_lower_bound",
+    "nwj_lower_bound",
+    "dv_lower_bound",
+    "mine_surrogate_loss",
+    "er_lower_bound",
+    "mi_lower_bound_er",
+    "SeparableCritic",
+    "ConcatCritic",
+    "GaussianDecoder",
+    "VMFDecoder",
+    "VariationalMIEstimator",
+    "ERBoundEstimator",
     # submodule
     "tasks",
 ]
