@@ -8,6 +8,8 @@ says in its docstring whether it is exact, an estimate, or a lower/upper bound, 
 from mitheory.info._gaussian import entropy_affine, entropy_gaussian, mi_gaussian, mi_gaussian_cca
 from mitheory.info._sphere import entropy_uniform_sphere, entropy_vmf
 
+# Gaussian mixtures: Monte Carlo and bounds
+from mitheory.info._mixture import entropy_mixture_bounds, entropy_mixture_mc, mi_mixture_mc
 # Variational lower bounds (trainable critics / decoders)
 from mitheory.info._variational import (ConcatCritic, ERBoundEstimator, GaussianDecoder,
                                         SeparableCritic, VariationalMIEstimator, VMFDecoder,
@@ -25,6 +27,10 @@ __all__ = [
     # _sphere
     "entropy_uniform_sphere",
     "entropy_vmf",
+    # _mixture
+    "entropy_mixture_mc",
+    "entropy_mixture_bounds",
+    "mi_mixture_mc",
     # _variational
     "infonce_lower_bound",
     "nwj_lower_bound",

@@ -1,7 +1,7 @@
 """Exact differential entropy and mutual information of Gaussian vectors, and affine maps.
 
-Closed forms of Cover & Thomas (2006), Thm. 8.4.1 and Eq. (8.71), and the canonical-correlation
-form of Gelfand & Yaglom (1957) / Kraskov et al. (2004), Eq. (A.1).
+Closed forms of Cover & Thomas (2006), Thm. 8.4.1, Sec. 8.5 and Eq. (8.71), and the
+canonical-correlation form of Gelfand & Yaglom (1957) (also the Gaussian test of Kraskov et al. 2004).
 """
 from __future__ import annotations
 
@@ -101,7 +101,7 @@ def mi_gaussian(cov_joint: ArrayLike, dim_x: int, *, unit: Unit = "nats") -> Inf
 
     Notes
     -----
-    Cover & Thomas (2006), Eq. (8.71) (:math:`I = H(X) + H(Y) - H(X, Y)`) with Thm. 8.4.1:
+    Cover & Thomas (2006), Sec. 8.5 (:math:`I = H(X) + H(Y) - H(X, Y)`) with Thm. 8.4.1:
 
     .. math::
         I(X;Y) = \tfrac12 \log\frac{\det\Sigma_{XX}\,\det\Sigma_{YY}}{\det\Sigma}
@@ -148,7 +148,7 @@ def mi_gaussian_cca(canonical_correlations: ArrayLike, *, unit: Unit = "nats") -
 
     Notes
     -----
-    Kraskov, Stoegbauer & Grassberger (2004), Eq. (A.1); Gelfand & Yaglom (1957):
+    Gelfand & Yaglom (1957); the Gaussian test case of Kraskov, Stoegbauer & Grassberger (2004):
 
     .. math:: I(X;Y) = -\tfrac12 \sum_i \log(1 - \rho_i^2).
 

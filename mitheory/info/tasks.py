@@ -18,7 +18,7 @@ Families (reproduced from their definitions in cbg-ethz/bmi, ``src/bmi/benchmark
   correction (bmi ``SplitStudentT``; Arellano-Valle et al. 2013, Eq. 7). bmi's identity-dispersion
   tasks 1v1 (dof 1), (2,2) dof 1, 2, (3,3) dof 2, 3, (5,5) dof 2, 3, plus 1v1 dof 1..5.
 - ``TransformedTask(base, fx, fy)``: invertible maps of each variable keep the MI (Kraskov et al.
-  2004, Eq. 45; the invariance behind claim C13). Maps: ``asinh``, ``cube``, ``half_cube``,
+  2004; the invariance behind claim C13). Maps: ``asinh``, ``cube``, ``half_cube``,
   ``normal_cdf`` (uniform margins), ``wiggly_x``/``wiggly_y``, ``Spiral`` (bmi's x -> exp(s
   ||x||^2 A) x), ``GaussianToMixture`` (bmi's "bimodal" margins by a quantile transform).
 - ``AdditiveUniform(epsilon)``: X ~ U(0, 1), Y = X + U(-eps, eps); exact MI (bmi).
@@ -48,6 +48,7 @@ from mitheory._types import InfoValue, Seed, Unit
 from mitheory._validate import check_array, check_covariance, check_int, check_positive
 from mitheory.info._common import info_value
 from mitheory.info._gaussian import entropy_gaussian, mi_gaussian
+from mitheory.info._mixture import _mixture, entropy_mixture_mc, mi_mixture_mc
 from mitheory.info._sphere import (_sample_uniform_sphere, _sample_vmf, entropy_uniform_sphere,
                                    entropy_vmf)
 
@@ -56,7 +57,7 @@ Which = Literal["x", "y", "xy"]
 __all__ = [
     "Task", "CorrelatedGaussian", "StudentT", "TransformedTask", "AdditiveUniform", "UniformVMF",
     "asinh", "cube", "half_cube", "normal_cdf", "wiggly_x", "wiggly_y", "Spiral",
-    "GaussianToMixture", "TASKS",
+    "GaussianToMixture", "GaussianMixtureTask", "TASKS",
 ]
 
 
@@ -319,7 +320,7 @@ class TransformedTask(Task):
     """``(fx(X), fy(Y))`` for a base task; invertible ``fx``, ``fy`` keep the base task's MI.
 
     ``fx``/``fy`` take and return arrays of shape ``(n, dim)`` (``None`` = identity). The MI is
-    the base task's value and kind (Kraskov et al. 2004, Eq. 45: MI is invariant under
+    the base task's value and kind (Kraskov et al. 2004; MI is invariant under
     homeomorphisms of each variable). Entropies are not invariant, so ``entropy`` is not offered.
     """
 
@@ -417,6 +418,88 @@ class UniformVMF(Task):
         return info_value(h, unit=unit, kind="exact", method="uniform_vmf_closed_form")
 
 
+# ---- Gaussian mixtures --------------------------------------------------------------------------
+class GaussianMixtureTask(Task):
+    r""":math:`(X, Y)` jointly a Gaussian mixture; MI by high-precision Monte Carlo (flagged).
+
+    ``mutual_information`` returns ``mi_mixture_mc`` with ``n_mc`` draws from the fixed stream
+    ``mc_seed`` (so it is reproducible): ``kind="estimate"``, ``details["ground_truth"] =
+    "monte_carlo"`` and its ``stderr`` / confidence interval. Computed once and cached.
+    ``means``, ``covs``, ``weights`` are as in ``entropy_mixture_bounds`` (joint dimension).
+    """
+
+    def __init__(self, means: ArrayLike, covs: ArrayLike | float, weights: ArrayLike | None = None,
+                 *, dim_x: int, n_mc: int = 200_000, mc_seed: int = 0,
+                 name: str | None = None) -> None:
+        self._mix = _mixture(means, covs, weights)
+        self.means, self.covs = np.asarray(means, float), np.asarray(covs, float)
+        self.weights = self._mix.weights
+        self.dim_x, self.dim_y = _split(dim_x, self._mix.d, "means.shape[1]")
+        self.n_mc, self.mc_seed = check_int(n_mc, "n_mc", minimum=2), mc_seed
+        self.name = name or f"mixture-{self.dim_x}v{self.dim_y}-{self._mix.n}comp"
+        self.params = {"means": self.means.tolist(), "covs": self.covs.tolist(),
+                       "weights": self.weights.tolist(), "dim_x": self.dim_x, "n_mc": n_mc}
+        self._mi: InfoValue | None = None
+
+    def _sample_joint(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        return self._mix.from_internal(self._mix.sample_internal(n, rng))
+
+    def mutual_information(self, *, unit: Unit = "nats") -> InfoValue:
+        """**Estimate** (Monte Carlo ground truth; see the class docstring)."""
+        if self._mi is None:
+            mi = mi_mixture_mc(self.means, self.covs, self.weights, dim_x=self.dim_x,
+                               n_samples=self.n_mc, seed=self.mc_seed)
+            self._mi = replace(mi, details={**mi.details, "ground_truth": "monte_carlo"})
+        return self._mi if unit == "nats" else self._mi.to(unit)
+
+    def entropy(self, which: Which = "xy", *, unit: Unit = "nats") -> InfoValue:
+        """Joint entropy by ``entropy_mixture_mc`` (**estimate**); only ``which="xy"``."""
+        if which != "xy":
+            raise NotImplementedError("GaussianMixtureTask.entropy supports which='xy' only")
+        return entropy_mixture_mc(self.means, self.covs, self.weights, n_samples=self.n_mc,
+                                  seed=self.mc_seed, unit=unit)
+
+
+def _bmi_x(name: str, corr: float = 0.9) -> GaussianMixtureTask:
+    """bmi ``task_x``: equal mixture of N(0, [[1, +-0.9], [+-0.9, 1]])."""
+    covs = np.array([[[1.0, s * corr], [s * corr, 1.0]] for s in (-1.0, 1.0)])
+    return GaussianMixtureTask(np.zeros((2, 2)), covs, dim_x=1, name=name)
+
+
+def _bmi_ai(name: str) -> GaussianMixtureTask:
+    """bmi ``task_ai``: six 2-D components drawing the letters 'A' and 'I'."""
+    off = math.sqrt(0.04 * 0.2) * 0.95
+    means = [[1.0, 0.0], [1.0, 1.0], [1.0, -1.0], [-0.8, -0.2], [-1.2, 0.0], [-0.4, 0.0]]
+    covs = [np.diag([0.01, 0.2]), np.diag([0.05, 0.001]), np.diag([0.05, 0.001]),
+            np.diag([0.03, 0.001]), [[0.04, off], [off, 0.2]], [[0.04, -off], [-off, 0.2]]]
+    return GaussianMixtureTask(means, np.array(covs, float), dim_x=1, name=name)
+
+
+def _bmi_galaxy(name: str, speed: float = 0.5, distance: float = 3.0) -> TransformedTask:
+    """bmi ``task_galaxy``: two unit balls at +-(1,1,1) distance/2, X spiralled (speed 0.5)."""
+    means = np.array([[-1.0] * 3, [1.0] * 3]) * distance / 2
+    base = GaussianMixtureTask(means, 1.0, dim_x=2)
+    return TransformedTask(base, Spiral(speed, (0, 1)), None, name=name)
+
+
+def _bmi_concentric(name: str, dim_x: int, n_components: int = 3) -> GaussianMixtureTask:
+    """bmi ``task_concentric_multinormal``: X ~ N(0, i^2 I), Y ~ N(i, 1e-4), i = 1..K."""
+    i = np.arange(1, n_components + 1, dtype=float)
+    means = np.zeros((n_components, dim_x + 1))
+    means[:, -1] = i
+    covs = np.array([np.diag([k * k] * dim_x + [1e-4]) for k in i])
+    return GaussianMixtureTask(means, covs, dim_x=dim_x, name=name)
+
+
+def _bmi_inliers(name: str, dim: int, fraction: float) -> GaussianMixtureTask:
+    """bmi ``task_multinormal_sparse_w_inliers``: 2-pair Gaussian mixed with the product of its
+    marginals (weight ``fraction``)."""
+    signal = CorrelatedGaussian.two_pair(dim, dim).cov
+    noise = np.eye(2 * dim)
+    return GaussianMixtureTask(np.zeros((2, 2 * dim)), np.stack([signal, noise]),
+                               [1.0 - fraction, fraction], dim_x=dim, name=name)
+
+
 # ---- registry -----------------------------------------------------------------------------------
 def _normal075() -> CorrelatedGaussian:
     return CorrelatedGaussian.from_correlations([0.75], name="1v1-normal-0.75")
@@ -469,6 +552,13 @@ def _registry() -> dict[str, Callable[[], Task]]:
             StudentT.identity(d, d, df), asinh, asinh, name=n))
     for d, kappa in ((3, 1.0), (3, 10.0), (10, 10.0)):
         add(f"sphere-vmf-d{d}-kappa{kappa:g}", lambda n, d=d, k=kappa: UniformVMF(d, k, name=n))
+    add("1v1-mixture-X-0.9", _bmi_x)
+    add("1v1-mixture-AI", _bmi_ai)
+    add("2v1-mixture-galaxy-0.5-3", _bmi_galaxy)
+    for d in (3, 5):
+        add(f"{d}v1-mixture-concentric-3", lambda n, d=d: _bmi_concentric(n, d))
+    for frac in (0.2, 0.5):
+        add(f"5v5-mixture-2pair-inliers-{frac:g}", lambda n, f=frac: _bmi_inliers(n, 5, f))
     return reg
 
 
