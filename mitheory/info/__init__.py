@@ -10,6 +10,7 @@ from mitheory.info._sphere import entropy_uniform_sphere, entropy_vmf
 
 # Gaussian mixtures: Monte Carlo and bounds
 from mitheory.info._mixture import entropy_mixture_bounds, entropy_mixture_mc, mi_mixture_mc
+
 # Variational lower bounds (trainable critics / decoders)
 from mitheory.info._variational import (ConcatCritic, ERBoundEstimator, GaussianDecoder,
                                         SeparableCritic, VariationalMIEstimator, VMFDecoder,

@@ -5,6 +5,7 @@ entropy + reconstruction (ER) bound I(X;Y) >= H(Y) + E log q(y|x) of Rodriguez-G
 """
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
@@ -352,27 +353,44 @@ def _init_module(build: Callable[[], nn.Module], ss: np.random.SeedSequence) -> 
 
 def _train(module: nn.Module, step_loss: Callable[[torch.Tensor], tuple[torch.Tensor, float]],
            n: int, *, steps: int, batch_size: int, lr: float, gen: torch.Generator,
-           device: torch.device) -> np.ndarray:
-    """Adam on minibatches drawn without replacement; returns the per-step monitored value."""
+           device: torch.device, validate: Callable[[], float] | None = None,
+           eval_every: int = 10) -> tuple[np.ndarray, np.ndarray, int]:
+    """Adam on minibatches drawn without replacement.
+
+    Returns the per-step monitored value, the ``(step, validation score)`` pairs and the step
+    whose parameters are kept: with ``validate``, the best-scoring checkpoint (early stopping).
+    """
     opt = torch.optim.Adam(module.parameters(), lr=lr)
-    history = np.empty(steps)
-    for t in range(steps):
+    history, checks, best = np.empty(steps), [], (-math.inf, steps, None)
+    for t in range(1, steps + 1):
         idx = torch.randperm(n, generator=gen)[:batch_size].to(device)
         loss, value = step_loss(idx)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        history[t] = value
-    return history
+        history[t - 1] = value
+        if validate is not None and (t % eval_every == 0 or t == steps):
+            with torch.no_grad():
+                score = validate()
+            checks.append((t, score))
+            if score > best[0]:  # NaN / -inf never wins
+                best = (score, t, copy.deepcopy(module.state_dict()))
+    if best[2] is not None:
+        module.load_state_dict(best[2])
+    return history, np.array(checks, dtype=float).reshape(-1, 2), best[1]
 
 
 class _TorchEstimator:
-    """Shared hyperparameter checks, data standardisation and the not-fitted guard."""
+    """Shared hyperparameter checks, standardisation, early stopping and the not-fitted guard."""
 
-    def _check_common(self, steps: int, batch_size: int, lr: float) -> None:
-        check_int(steps, "steps", minimum=1)
-        check_int(batch_size, "batch_size", minimum=2)
-        check_positive(lr, "lr")
+    def _check_common(self) -> None:
+        check_int(self.steps, "steps", minimum=1)
+        check_int(self.batch_size, "batch_size", minimum=2)
+        check_positive(self.lr, "lr")
+        check_int(self.eval_every, "eval_every", minimum=1)
+        frac = check_positive(self.validation_fraction, "validation_fraction")
+        if frac >= 1:
+            raise ValueError(f"validation_fraction must be in (0, 1), got {frac!r}")
         self.hidden = _check_hidden(self.hidden)
 
     def _tensors(self, x: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
@@ -387,17 +405,29 @@ class _TorchEstimator:
                     build: Callable[[int, int], nn.Module],
                     make_loss: Callable[..., Callable[[torch.Tensor], tuple[torch.Tensor, float]]]
                     ) -> nn.Module:
-        """Standardise, build the module from its own seed stream, train; sets fitted attrs."""
+        """Standardise, split off validation data, build from its own seed stream, train."""
+        ss_init, ss_split, ss_fit = spawn(self.seed, 3)
+        xa, ya = _pair(xa, ya, min_samples=self.batch_size + 2 * self.early_stopping)
         self.x_mean_, self.x_scale_ = _scale(xa, "x") if self.standardize else (None, None)
         self.y_mean_, self.y_scale_ = _scale(ya, "y") if scale_y else (None, None)
         xt, yt = self._tensors(xa, ya)
-        ss_init, ss_fit = spawn(self.seed, 2)
-        self.n_train_, self.dim_x_, self.dim_y_ = len(xa), xa.shape[1], ya.shape[1]
+        validate = None
+        if self.early_stopping:
+            perm = torch.as_tensor(np.random.default_rng(ss_split).permutation(len(xa)))
+            n_val = max(2, round(self.validation_fraction * len(xa)))
+            val, fit = perm[:n_val].to(xt.device), perm[n_val:].to(xt.device)
+            (xv, yv), (xt, yt) = (xt[val], yt[val]), (xt[fit], yt[fit])
+            if len(xt) < self.batch_size:
+                raise ValueError(f"{len(xt)} samples left after the validation split, fewer than "
+                                 f"batch_size={self.batch_size}")
+            validate = lambda: self._val_score(module, xv, yv)  # noqa: E731
+        self.n_train_, self.dim_x_, self.dim_y_ = len(xt), xa.shape[1], ya.shape[1]
         dev = torch.device(self.device)
         module = _init_module(lambda: build(self.dim_x_, self.dim_y_), ss_init).to(dev)
-        self.history_ = _train(module, make_loss(module, xt, yt), len(xa), steps=self.steps,
-                               batch_size=self.batch_size, lr=self.lr,
-                               gen=torch_generator(ss_fit), device=dev)
+        self.history_, self.validation_history_, self.best_step_ = _train(
+            module, make_loss(module, xt, yt), len(xt), steps=self.steps,
+            batch_size=self.batch_size, lr=self.lr, gen=torch_generator(ss_fit), device=dev,
+            validate=validate, eval_every=self.eval_every)
         return module.eval()
 
     def _check_fitted(self, x: np.ndarray, y: np.ndarray) -> None:
@@ -437,18 +467,27 @@ class VariationalMIEstimator(_TorchEstimator):
         ``log(batch_size)``) and learning rate.
     ema_rate : float
         MINE moving-average rate (``bound="mine"`` only).
+    early_stopping : bool
+        Hold out ``validation_fraction`` of the fitting data, score the bound on it every
+        ``eval_every`` steps and keep the best checkpoint (sklearn ``MLPRegressor`` naming).
+    validation_fraction : float
+    eval_every : int
     standardize : bool
         Centre and scale each column with the training mean/sd (MI is invariant to it).
     device : str
         Torch device for training and evaluation.
     seed : int, Generator, SeedSequence or None
-        Split into independent initialisation and minibatch streams.
+        Split into independent initialisation, validation-split and minibatch streams.
 
     Attributes
     ----------
     critic_ : torch.nn.Module
     history_ : np.ndarray, shape (steps,)
         Training-batch bound value (nats) per step; a smoke signal, not an estimate.
+    validation_history_ : np.ndarray, shape (n_checks, 2)
+        ``(step, validation bound)`` rows (empty without early stopping).
+    best_step_ : int
+        Step whose parameters were kept (``steps`` without early stopping).
     n_train_, dim_x_, dim_y_ : int
 
     Notes
@@ -476,19 +515,22 @@ class VariationalMIEstimator(_TorchEstimator):
     def __init__(self, *, bound: ScoreBound = "infonce", critic: CriticName = "separable",
                  hidden: Sequence[int] = (64,), embed_dim: int = 16, steps: int = 500,
                  batch_size: int = 128, lr: float = 2e-3, ema_rate: float = 0.01,
-                 standardize: bool = True, device: str = "cpu", seed: Seed = None) -> None:
+                 early_stopping: bool = False, validation_fraction: float = 0.2,
+                 eval_every: int = 10, standardize: bool = True, device: str = "cpu",
+                 seed: Seed = None) -> None:
         self.bound = check_option(bound, "bound", SCORE_BOUNDS)
         self.critic = check_option(critic, "critic", CRITICS)
         self.hidden, self.embed_dim, self.steps, self.batch_size = hidden, embed_dim, steps, batch_size
         self.lr, self.ema_rate, self.standardize = lr, ema_rate, standardize
-        self.device, self.seed = device, seed
-        self._check_common(steps, batch_size, lr)
+        self.early_stopping, self.validation_fraction = early_stopping, validation_fraction
+        self.eval_every, self.device, self.seed = eval_every, device, seed
+        self._check_common()
         check_int(embed_dim, "embed_dim", minimum=1)
         check_positive(ema_rate, "ema_rate")
 
     def fit(self, x: ArrayLike, y: ArrayLike) -> "VariationalMIEstimator":
         """Train the critic on ``(x, y)`` (rows are joint samples); returns ``self``."""
-        xa, ya = _pair(x, y, min_samples=self.batch_size)
+        xa, ya = _pair(x, y)
         if self.critic == "separable":
             def build(dx: int, dy: int) -> nn.Module:
                 return SeparableCritic(dx, dy, hidden=self.hidden, embed_dim=self.embed_dim)
@@ -522,38 +564,47 @@ class VariationalMIEstimator(_TorchEstimator):
         """
         xa, ya = _pair(x, y)
         self._check_fitted(xa, ya)
-        xt, yt = self._tensors(xa, ya)
-        n, size = len(xa), min(self.batch_size, len(xa))
+        value, se, how = self._bound_on(self.critic_, *self._tensors(xa, ya))
+        details = {"bound": self.bound, "critic": self.critic, "hidden": list(self.hidden),
+                   "steps": self.steps, "best_step": self.best_step_,
+                   "batch_size": self.batch_size, "lr": self.lr, "n_train": self.n_train_,
+                   "evaluation": how, "se_nats": se,
+                   "cap_nats": math.log(min(self.batch_size, len(xa)))
+                   if self.bound == "infonce" else None, **_true_mi_details(value, true_mi)}
+        return InfoValue(convert(value, unit), unit, "lower_bound",
+                         f"variational_{self.bound}_{self.critic}", len(xa), details)
+
+    def _val_score(self, critic: nn.Module, xv: torch.Tensor, yv: torch.Tensor) -> float:
+        return self._bound_on(critic, xv, yv)[0]
+
+    def _bound_on(self, critic: nn.Module, xt: torch.Tensor,
+                  yt: torch.Tensor) -> tuple[float, float, str]:
+        """(value, block standard error, how it was evaluated) of the bound on ``(xt, yt)``."""
+        n, size = len(xt), min(self.batch_size, len(xt))
         fn = _SCORE_FNS[self.bound]
-        blocks = np.array([float(fn(self.critic_(xt[s:s + size], yt[s:s + size]).double()))
+        blocks = np.array([float(fn(critic(xt[s:s + size], yt[s:s + size]).double()))
                            for s in range(0, n - size + 1, size)])
         se = float(blocks.std(ddof=1) / math.sqrt(len(blocks))) if len(blocks) > 1 else math.nan
         if self.bound == "infonce":
-            value, how = float(blocks.mean()), f"mean over {len(blocks)} blocks of {size}"
-        else:
-            value, how = self._all_pairs(xt, yt), f"all {n * (n - 1)} off-diagonal pairs"
-        details = {"bound": self.bound, "critic": self.critic, "hidden": list(self.hidden),
-                   "steps": self.steps, "batch_size": self.batch_size, "lr": self.lr,
-                   "n_train": self.n_train_, "evaluation": how, "se_nats": se,
-                   "cap_nats": math.log(size) if self.bound == "infonce" else None,
-                   **_true_mi_details(value, true_mi)}
-        return InfoValue(convert(value, unit), unit, "lower_bound",
-                         f"variational_{self.bound}_{self.critic}", n, details)
+            return float(blocks.mean()), se, f"mean over {len(blocks)} blocks of {size}"
+        return _all_pairs(critic, xt, yt, self.bound), se, f"all {n * (n - 1)} off-diagonal pairs"
 
-    def _all_pairs(self, xt: torch.Tensor, yt: torch.Tensor) -> float:
-        n = len(xt)
-        rows = max(1, _PAIRS_PER_CHUNK // n)
-        joint, lse = 0.0, torch.tensor(-math.inf, dtype=torch.float64)
-        for s in range(0, n, rows):
-            sc = self.critic_(xt[s:s + rows], yt).double().cpu()  # (rows, n)
-            r = torch.arange(sc.shape[0])
-            joint += float(sc[r, s + r].sum())
-            sc[r, s + r] = -math.inf
-            lse = torch.logaddexp(lse, torch.logsumexp(sc.reshape(-1), 0))
-        log_marg = float(lse) - math.log(n * (n - 1))  # log mean_{i != j} e^{f(x_i, y_j)}
-        if self.bound == "nwj":
-            return joint / n - math.exp(log_marg - 1.0)
-        return joint / n - log_marg
+
+def _all_pairs(critic: nn.Module, xt: torch.Tensor, yt: torch.Tensor, bound: str) -> float:
+    """NWJ or DV with every off-diagonal pair as a product-of-marginals sample, in chunks."""
+    n = len(xt)
+    rows = max(1, _PAIRS_PER_CHUNK // n)
+    joint, lse = 0.0, torch.tensor(-math.inf, dtype=torch.float64)
+    for s in range(0, n, rows):
+        sc = critic(xt[s:s + rows], yt).double().cpu()  # (rows, n)
+        r = torch.arange(sc.shape[0])
+        joint += float(sc[r, s + r].sum())
+        sc[r, s + r] = -math.inf
+        lse = torch.logaddexp(lse, torch.logsumexp(sc.reshape(-1), 0))
+    log_marg = float(lse) - math.log(n * (n - 1))  # log mean_{i != j} e^{f(x_i, y_j)}
+    if bound == "nwj":
+        return joint / n - math.exp(log_marg - 1.0)
+    return joint / n - log_marg
 
 
 def mi_lower_bound_er(x: ArrayLike, y: ArrayLike, *,
@@ -673,6 +724,9 @@ class ERBoundEstimator(_TorchEstimator):
         vMF concentration: one learned value, or predicted from x.
     steps, batch_size, lr : int, int, float
         Adam steps, minibatch size, learning rate.
+    early_stopping, validation_fraction, eval_every : bool, float, int
+        Keep the checkpoint with the best held-in validation log-likelihood (see
+        :class:`VariationalMIEstimator`).
     standardize : bool
         Standardise x; for Gaussian decoders also y, with the log-Jacobian
         :math:`-\sum_d \log s_d` added back so ``log_prob`` is a density in the original y.
@@ -684,6 +738,8 @@ class ERBoundEstimator(_TorchEstimator):
     decoder_ : torch.nn.Module
     history_ : np.ndarray, shape (steps,)
         Training-batch mean log q(y|x) per step (nats).
+    validation_history_ : np.ndarray, shape (n_checks, 2)
+    best_step_ : int
     n_train_, dim_x_, dim_y_ : int
 
     Examples
@@ -697,17 +753,20 @@ class ERBoundEstimator(_TorchEstimator):
 
     def __init__(self, *, decoder: DecoderName = "gaussian", hidden: Sequence[int] = (64,),
                  kappa: Literal["global", "amortized"] = "global", steps: int = 500,
-                 batch_size: int = 128, lr: float = 1e-2, standardize: bool = True,
-                 device: str = "cpu", seed: Seed = None) -> None:
+                 batch_size: int = 128, lr: float = 1e-2, early_stopping: bool = False,
+                 validation_fraction: float = 0.2, eval_every: int = 10,
+                 standardize: bool = True, device: str = "cpu", seed: Seed = None) -> None:
         self.decoder = check_option(decoder, "decoder", DECODERS)
         self.kappa = check_option(kappa, "kappa", ("global", "amortized"))
         self.hidden, self.steps, self.batch_size, self.lr = hidden, steps, batch_size, lr
-        self.standardize, self.device, self.seed = standardize, device, seed
-        self._check_common(steps, batch_size, lr)
+        self.early_stopping, self.validation_fraction = early_stopping, validation_fraction
+        self.eval_every, self.standardize, self.device, self.seed = (eval_every, standardize,
+                                                                     device, seed)
+        self._check_common()
 
     def fit(self, x: ArrayLike, y: ArrayLike) -> "ERBoundEstimator":
         """Fit q(y|x) by maximum likelihood on ``(x, y)``; returns ``self``."""
-        xa, ya = _pair(x, y, min_samples=self.batch_size)
+        xa, ya = _pair(x, y)
         if self.decoder == "vmf":
             _check_unit_norm(ya)
 
@@ -727,7 +786,11 @@ class ERBoundEstimator(_TorchEstimator):
                                          scale_y=self.standardize and self.decoder != "vmf")
         if self.y_scale_ is not None:  # report log q in the original y coordinates
             self.history_ = self.history_ - float(np.log(self.y_scale_).sum())
+            self.validation_history_[:, 1] -= float(np.log(self.y_scale_).sum())
         return self
+
+    def _val_score(self, dec: nn.Module, xv: torch.Tensor, yv: torch.Tensor) -> float:
+        return float(dec.log_prob(xv, yv).mean())
 
     @torch.no_grad()
     def log_prob(self, x: ArrayLike, y: ArrayLike) -> np.ndarray:
@@ -747,7 +810,7 @@ class ERBoundEstimator(_TorchEstimator):
                               support="sphere" if self.decoder == "vmf" else "euclidean",
                               true_mi=true_mi, k=k, unit=unit, seed=seed)
         details = {**v.details, "decoder": self.decoder, "hidden": list(self.hidden),
-                   "steps": self.steps, "n_train": self.n_train_}
+                   "steps": self.steps, "best_step": self.best_step_, "n_train": self.n_train_}
         return InfoValue(v.value, v.unit, v.kind, f"er_bound_{self.decoder}", v.n_samples, details)
 
 

@@ -348,3 +348,22 @@ def test_estimator_errors():
     est = ERBoundEstimator(steps=5).fit(x, y)
     with pytest.raises(ValueError, match="columns"):
         est.log_prob(np.c_[x, x], y)
+
+
+@pytest.mark.parametrize("make", [
+    lambda **kw: VariationalMIEstimator(bound="nwj", **kw),
+    lambda **kw: ERBoundEstimator(decoder="gaussian", hidden=(32, 32), **kw)])
+def test_early_stopping_keeps_the_best_checkpoint(make):
+    x, y = correlated_gaussian(900, 1, RHO, seed=32)
+    est = make(steps=60, eval_every=10, early_stopping=True, batch_size=64, seed=4).fit(
+        x[:600], y[:600])
+    steps, scores = est.validation_history_.T
+    assert list(steps) == [10, 20, 30, 40, 50, 60]
+    assert est.best_step_ == steps[np.argmax(scores)]
+    assert est.n_train_ == 600 - 120  # validation_fraction 0.2 held out
+    # same seed streams, stopped at best_step_: identical split, minibatches and parameters
+    again = make(steps=est.best_step_, eval_every=10, early_stopping=True, batch_size=64,
+                 seed=4).fit(x[:600], y[:600])
+    kw = {"entropy_y": 1.0} if isinstance(est, ERBoundEstimator) else {}
+    assert est.estimate(x[600:], y[600:], **kw).value == again.estimate(x[600:], y[600:],
+                                                                        **kw).value
