@@ -11,6 +11,14 @@ from mitheory.info._sphere import entropy_uniform_sphere, entropy_vmf
 # Gaussian mixtures: Monte Carlo and bounds
 from mitheory.info._mixture import entropy_mixture_bounds, entropy_mixture_mc, mi_mixture_mc
 
+# k-nearest-neighbour estimators
+from mitheory.info._knn import entropy_knn, mi_ksg
+
+# Second-order (covariance / log-det) estimators, numpy and differentiable torch
+from mitheory.info._second_order import (entropy_gaussian_plugin, logdet_entropy,
+                                         logdet_entropy_torch, mi_gaussian_plugin, mi_logdet,
+                                         pairwise_entropy_torch)
+
 # Variational lower bounds (trainable critics / decoders)
 from mitheory.info._variational import (ConcatCritic, ERBoundEstimator, GaussianDecoder,
                                         SeparableCritic, VariationalMIEstimator, VMFDecoder,
@@ -32,6 +40,16 @@ __all__ = [
     "entropy_mixture_mc",
     "entropy_mixture_bounds",
     "mi_mixture_mc",
+    # _knn
+    "mi_ksg",
+    "entropy_knn",
+    # _second_order
+    "entropy_gaussian_plugin",
+    "mi_gaussian_plugin",
+    "logdet_entropy",
+    "mi_logdet",
+    "logdet_entropy_torch",
+    "pairwise_entropy_torch",
     # _variational
     "infonce_lower_bound",
     "nwj_lower_bound",

@@ -1,7 +1,7 @@
 """Exact differential entropy and mutual information of Gaussian vectors, and affine maps.
 
 Closed forms of Cover & Thomas (2006), Thm. 8.4.1, Sec. 8.5 and Eq. (8.71), and the
-canonical-correlation form of Gelfand & Yaglom (1957) (also the Gaussian test of Kraskov et al. 2004).
+canonical-correlation form of Gelfand & Yaglom (1957) (Kraskov et al. 2004 test with it).
 """
 from __future__ import annotations
 
