@@ -19,6 +19,7 @@ from mitheory._rng import spawn, torch_generator
 from mitheory._types import InfoValue, Seed, Unit, convert
 from mitheory._validate import (check_finite_tensor, check_int, check_option, check_positive,
                                 check_same_length, check_samples)
+from mitheory.info._knn import entropy_knn
 from mitheory.objectives import log_bessel_iv
 
 ScoreBound = Literal["infonce", "nwj", "dv", "mine"]
@@ -60,7 +61,7 @@ def infonce_lower_bound(scores: torch.Tensor) -> torch.Tensor:
     Returns
     -------
     torch.Tensor
-        Scalar, in nats: a (stochastic) lower bound on I(X;Y) that can never exceed
+        Scalar, in nats: a (stochastic) **lower bound** on I(X;Y) that can never exceed
         ``log(batch)``, however good the critic (van den Oord et al. 2018; Poole et al. 2019).
 
     Notes
@@ -82,7 +83,7 @@ def infonce_lower_bound(scores: torch.Tensor) -> torch.Tensor:
 def nwj_lower_bound(scores: torch.Tensor) -> torch.Tensor:
     r"""NWJ (f-GAN KL / MINE-f) lower bound on I(X;Y) from a critic score matrix.
 
-    Returns a scalar tensor in nats, an unbiased estimate of a lower bound on I(X;Y) (Nguyen,
+    Returns a scalar tensor in nats, an unbiased estimate of a **lower bound** on I(X;Y) (Nguyen,
     Wainwright & Jordan 2010; Poole et al. 2019, ``I_NWJ``). The product of marginals is the
     ``n(n-1)`` off-diagonal pairs (a derangement, never the diagonal).
 
@@ -105,7 +106,7 @@ def nwj_lower_bound(scores: torch.Tensor) -> torch.Tensor:
 def dv_lower_bound(scores: torch.Tensor) -> torch.Tensor:
     r"""Donsker-Varadhan lower bound on I(X;Y) from a critic score matrix (the value MINE reports).
 
-    Returns a scalar tensor in nats. The DV bound itself is a lower bound, but its plug-in batch
+    Returns a scalar tensor in nats. The DV bound itself is a **lower bound**, but its plug-in batch
     estimate is biased *upwards* (Jensen on the log of a sample mean), so a batch value can
     exceed I(X;Y); evaluate it on many pairs.
 
@@ -132,7 +133,8 @@ def mine_surrogate_loss(scores: torch.Tensor, log_ema: torch.Tensor | None, *,
     Minimising ``loss`` follows the bias-corrected gradient of the DV bound of Belghazi et al.
     2018 (Sec. 3.2, Eq. 12): the batch denominator :math:`\bar{E}_B[e^T]` of
     :math:`\nabla \log E[e^T] = E[\nabla T e^T] / E[e^T]` is replaced by an exponential moving
-    average (EMA) of it. The loss value is not a bound; use :func:`dv_lower_bound` for that.
+    average (EMA) of it. The loss value is not a bound; use :func:`dv_lower_bound` for the DV
+    **lower bound** itself.
 
     Parameters
     ----------
@@ -186,7 +188,8 @@ def er_lower_bound(log_q: torch.Tensor, entropy_y: float | torch.Tensor) -> torc
     Returns
     -------
     torch.Tensor
-        Scalar: a lower bound on I(X;Y) in nats (up to the Monte Carlo error of the mean).
+        Scalar: a **lower bound** on I(X;Y) in nats (up to the Monte Carlo error of the mean) when
+        ``entropy_y`` is exact; an **estimate** when it is estimated.
 
     Notes
     -----
@@ -221,7 +224,13 @@ def _check_hidden(hidden: Sequence[int]) -> tuple[int, ...]:
 class SeparableCritic(nn.Module):
     r"""Separable critic :math:`f(x, y) = g(x)^\top h(y)` with MLPs g, h (``hidden=()``: linear).
 
-    ``forward(x, y)`` returns the ``(len(x), len(y))`` score matrix in one matrix product.
+    ``forward(x, y)`` returns the ``(len(x), len(y))`` score matrix in one matrix product; the
+    scores are not information values, the score-function bounds turn them into a
+    **lower bound** on I(X;Y).
+
+    Notes
+    -----
+    .. math:: S_{ij} = g(x_i)^\top h(y_j), \quad S \in \mathbb{R}^{n_x \times n_y}.
     """
 
     def __init__(self, dim_x: int, dim_y: int, *, hidden: Sequence[int] = (64,),
@@ -236,7 +245,14 @@ class SeparableCritic(nn.Module):
 
 
 class ConcatCritic(nn.Module):
-    """Joint critic f(x, y) = MLP([x, y]), evaluated on every (x_i, y_j) pair."""
+    r"""Joint critic f(x, y) = MLP([x, y]), evaluated on every (x_i, y_j) pair.
+
+    Scores feed the score-function **lower bound** functions (Poole et al. 2019 "concat" critic).
+
+    Notes
+    -----
+    .. math:: S_{ij} = f([x_i, y_j]); \text{ cost } O(n_x n_y) \text{ MLP evaluations.}
+    """
 
     def __init__(self, dim_x: int, dim_y: int, *, hidden: Sequence[int] = (64, 64)) -> None:
         super().__init__()
@@ -253,7 +269,13 @@ class GaussianDecoder(nn.Module):
 
     ``covariance="diagonal"``: mean and log-sd both from the MLP (heteroscedastic);
     ``"isotropic"``: MLP mean, one learned sd shared by all coordinates and inputs.
-    ``hidden=()`` makes the maps linear (affine) in x.
+    ``hidden=()`` makes the maps linear (affine) in x. Any such q gives the ER **lower bound**
+    :math:`H(Y) + E\log q(y|x)` (:func:`mi_lower_bound_er`).
+
+    Notes
+    -----
+    .. math:: \log q(y|x) = -\sum_d \Big[\frac{(y_d-\mu_d(x))^2}{2\sigma_d^2(x)}
+              + \log\sigma_d(x) + \tfrac12\log 2\pi\Big].
     """
 
     def __init__(self, dim_x: int, dim_y: int, *, hidden: Sequence[int] = (64,),
@@ -308,6 +330,11 @@ class VMFDecoder(nn.Module):
     ``"amortized"`` predicts :math:`\log\kappa(x)` from the same MLP. The normaliser is the
     stable ``mitheory.objectives.log_bessel_iv`` (made differentiable in kappa here), not the
     ``log(iv + 1e-7)`` of apple/ml-entropy-reconstruction that saturates for d >= 64.
+    With an exact H(Y) on the sphere it gives the ER **lower bound** (densities w.r.t. area).
+
+    Notes
+    -----
+    .. math:: \log C_d(\kappa) = (d/2-1)\log\kappa - (d/2)\log 2\pi - \log I_{d/2-1}(\kappa).
     """
 
     def __init__(self, dim_x: int, dim_y: int, *, hidden: Sequence[int] = (64,),
@@ -446,7 +473,7 @@ def _true_mi_details(value: float, true_mi: float | InfoValue | None) -> dict[st
 
 
 class VariationalMIEstimator(_TorchEstimator):
-    r"""Lower bound on I(X;Y) from a trained critic (InfoNCE, NWJ, DV or MINE).
+    r"""**Lower bound** on I(X;Y) from a trained critic (InfoNCE, NWJ, DV or MINE).
 
     ``fit`` maximises the chosen bound on minibatches of the training data; ``estimate``
     evaluates the bound with the frozen critic on (preferably held-out) data.
@@ -637,7 +664,7 @@ def mi_lower_bound_er(x: ArrayLike, y: ArrayLike, *,
     Returns
     -------
     InfoValue
-        Lower bound on I(X;Y) (exact H(Y)) or estimate (estimated H(Y)), with ``details``
+        **Lower bound** on I(X;Y) (exact H(Y)) or **estimate** (estimated H(Y)), with ``details``
         ``entropy_y_nats``, ``entropy_y_source``, ``reconstruction_nats`` (mean log q) and
         ``se_nats`` (Monte Carlo standard error of the mean log q, plus the entropy's own
         ``se_nats`` in quadrature when it reports one).
@@ -672,7 +699,7 @@ def mi_lower_bound_er(x: ArrayLike, y: ArrayLike, *,
         if support == "sphere":
             raise ValueError("entropy_y is required for support='sphere' (kNN entropy is not "
                              "valid on the sphere); pass the exact H(Y)")
-        entropy_y = _entropy_knn(ya, k=k, seed=seed)
+        entropy_y = entropy_knn(ya, k=k, seed=seed)
     if isinstance(entropy_y, InfoValue):
         h = entropy_y.to("nats").value
         exact = entropy_y.kind == "exact"
@@ -701,17 +728,12 @@ def _finite_float(value: Any, name: str) -> float:
     return v
 
 
-def _entropy_knn(y: np.ndarray, *, k: int, seed: Seed) -> InfoValue:
-    from mitheory.info import entropy_knn  # the info helper's Kozachenko-Leonenko estimator
-
-    return entropy_knn(y, k=k, seed=seed)
-
-
 class ERBoundEstimator(_TorchEstimator):
-    r"""ER lower bound on I(X;Y) with a trained decoder q(y|x) (Gaussian or von Mises-Fisher).
+    r"""ER **lower bound** on I(X;Y) with a trained decoder q(y|x) (Gaussian or von Mises-Fisher).
 
     ``fit`` maximises the held-in log-likelihood :math:`\frac1n\sum\log q(y_i|x_i)`; ``estimate``
-    adds H(Y) on held-out data through :func:`mi_lower_bound_er`.
+    adds H(Y) on held-out data through :func:`mi_lower_bound_er` (an **estimate** instead when
+    H(Y) is estimated).
 
     Parameters
     ----------
@@ -741,6 +763,15 @@ class ERBoundEstimator(_TorchEstimator):
     validation_history_ : np.ndarray, shape (n_checks, 2)
     best_step_ : int
     n_train_, dim_x_, dim_y_ : int
+
+    Notes
+    -----
+    .. math:: \hat I_{ER} = H(Y) + \frac{1}{n_{test}}\sum_{i \in test} \log q_\theta(y_i|x_i),
+              \quad \theta = \arg\max \sum_{i \in train} \log q_\theta(y_i|x_i).
+
+    Decoder families: the released ER code uses a vMF with fixed :math:`\kappa` and
+    :math:`\mu = z_1` (papers/entrec_identifiability.md Sec. 1.5); here :math:`\mu(x)` and
+    :math:`\kappa` are learned by maximum likelihood.
 
     Examples
     --------

@@ -99,8 +99,8 @@ for ax, name, ss_task in zip(axes[0], knn_tasks, ss_knn.spawn(len(knn_tasks))):
 # %% [markdown]
 # ## 3. Variational bounds against critic and decoder capacity
 #
-# Critics are trained on 1,500 pairs (20% held in for early stopping) and the bound is evaluated
-# on 1,500 fresh pairs. InfoNCE can never exceed :math:`\log(\text{batch})` (here
+# Critics are trained on 1,000 pairs (20% held in for early stopping) and the bound is evaluated
+# on 1,000 fresh pairs. InfoNCE can never exceed :math:`\log(\text{batch})` (here
 # :math:`\log 128 = 4.85` nats, far above the truth). For the ER bound the task is a bivariate
 # Student-t (2 degrees of freedom), whose :math:`H(Y)` is exact and whose conditional
 # :math:`p(y|x)` has an x-dependent scale: a homoscedastic linear decoder cannot follow it, an
@@ -109,35 +109,43 @@ for ax, name, ss_task in zip(axes[0], knn_tasks, ss_knn.spawn(len(knn_tasks))):
 # %%
 ss_critic, ss_er = ss_var.spawn(2)
 task = TASKS["3v3-half-cube-2pair"]()
-x, y = task.sample(3000, seed=ss_critic)
-capacities = [(), (16,), (64,), (64, 64)]
+x, y = task.sample(2000, seed=ss_critic)
+capacities = [(), (16,), (64, 64)]
 critic_values = {}
 for bound in ("infonce", "nwj"):
     critic_values[bound] = [
-        VariationalMIEstimator(bound=bound, hidden=h, steps=200, early_stopping=True, seed=SEED)
-        .fit(x[:1500], y[:1500]).estimate(x[1500:], y[1500:]).value for h in capacities]
+        VariationalMIEstimator(bound=bound, hidden=h, steps=150, early_stopping=True, seed=SEED)
+        .fit(x[:1000], y[:1000]).estimate(x[1000:], y[1000:]).value for h in capacities]
 
 task_t = TASKS["2v2-student-identity-dof2"]()
-xt, yt = task_t.sample(3000, seed=ss_er)
-decoders = [("gaussian_isotropic", ()), ("gaussian", ()), ("gaussian", (16,)), ("gaussian", (64, 64))]
-er_values = [ERBoundEstimator(decoder=d, hidden=h, steps=200, early_stopping=True, seed=SEED)
-             .fit(xt[:1500], yt[:1500])
-             .estimate(xt[1500:], yt[1500:], entropy_y=task_t.entropy("y")).value
+xt, yt = task_t.sample(2000, seed=ss_er)
+decoders = [("gaussian_isotropic", ()), ("gaussian", (16,)), ("gaussian", (64, 64))]
+er_values = [ERBoundEstimator(decoder=d, hidden=h, steps=150, early_stopping=True, seed=SEED)
+             .fit(xt[:1000], yt[:1000])
+             .estimate(xt[1000:], yt[1000:], entropy_y=task_t.entropy("y")).value
              for d, h in decoders]
 for d, v in zip(decoders, er_values):
     print(f"ER bound, decoder {d}: {v:.3f} nats (true MI {task_t.mutual_information().value:.3f})")
 
+for bound, vals in critic_values.items():
+    print(bound, "bounds by critic capacity:", np.round(vals, 3))
+
+# NWJ's exponential term can be astronomically negative on held-out heavy-tailed pairs when the
+# critic extrapolates (printed above); the plot shows a window around the truth.
 fig, axes = subplots(1, 2, axsize=(3.2, 2.6))
 labels = ["linear" if not h else "x".join(map(str, h)) for h in capacities]
+truth = task.mutual_information().value
 for bound, vals in critic_values.items():
     axes[0, 0].plot(labels, vals, marker="o", label=bound)
-axes[0, 0].axhline(task.mutual_information().value, ls="--", color="k", lw=1, label="true MI")
-axes[0, 0].set(xlabel="critic hidden layers", ylabel="bound (nats)", title=task.name)
+axes[0, 0].axhline(truth, ls="--", color="k", lw=1, label="true MI")
+axes[0, 0].set(xlabel="critic hidden layers", ylabel="bound (nats)", title=task.name,
+               ylim=(truth - 1.5, truth + 0.5))
 axes[0, 0].legend(fontsize=6)
-axes[0, 1].plot([f"{d}\n{h}" for d, h in decoders], er_values, marker="o", label="ER bound")
+dec_labels = ["linear, isotropic", "MLP 16, diagonal", "MLP 64x64, diagonal"]
+axes[0, 1].plot(dec_labels, er_values, marker="o", label="ER bound")
 axes[0, 1].axhline(task_t.mutual_information().value, ls="--", color="k", lw=1, label="true MI")
 axes[0, 1].set(ylabel="bound (nats)", title=f"ER bound, {task_t.name}")
-axes[0, 1].tick_params(axis="x", labelsize=5)
+axes[0, 1].tick_params(axis="x", labelsize=6)
 axes[0, 1].legend(fontsize=6)
 
 # %% [markdown]

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from scipy import integrate, stats
 
 from mitheory._types import InfoValue
+from mitheory.info import entropy_knn
 from mitheory.info._variational import (ConcatCritic, ERBoundEstimator, GaussianDecoder,
                                         SeparableCritic, VariationalMIEstimator, VMFDecoder,
                                         _log_vmf_normalizer, _LogIv, dv_lower_bound,
@@ -235,6 +236,16 @@ def test_er_bound_entropy_estimate_gives_kind_estimate_and_bits():
     assert v.details["entropy_y_source"] == "estimate:some_estimator"
     b = mi_lower_bound_er(x, y, log_q=_cond_log_q(1, RHO), entropy_y=h_est, unit="bits")
     assert b.value == pytest.approx(v.value / math.log(2), rel=1e-12)  # unit conversion only
+
+
+def test_er_bound_estimates_h_y_with_kozachenko_leonenko_when_not_given():
+    x, y = correlated_gaussian(1000, 2, RHO, seed=4)
+    v = mi_lower_bound_er(x, y, log_q=_cond_log_q(2, RHO), k=4, seed=5)
+    h = entropy_knn(y, k=4, seed=5)
+    assert v.kind == "estimate" and v.details["entropy_y_source"] == f"estimate:{h.method}"
+    # the same deterministic kNN computation on the same data and seed
+    assert v.details["entropy_y_nats"] == h.value
+    assert v.value == pytest.approx(h.value + v.details["reconstruction_nats"], abs=1e-12)
 
 
 def test_er_bound_input_errors():
