@@ -114,8 +114,8 @@ def dv_lower_bound(scores: torch.Tensor) -> torch.Tensor:
     -----
     .. math:: I_{DV} = \frac1n \sum_i f(x_i, y_i) - \log \frac{1}{n(n-1)} \sum_{i\ne j} e^{f(x_i,y_j)}
 
-    (Donsker & Varadhan 1983; Belghazi et al. 2018, Eq. 10). Equals ``dv_upper_lower_bound`` of
-    ermongroup/smile-mi-estimator.
+    (Donsker & Varadhan 1983; the MINE objective of Belghazi et al. 2018). Equals
+    ``dv_upper_lower_bound`` of ermongroup/smile-mi-estimator.
 
     Examples
     --------
@@ -143,7 +143,7 @@ def mine_surrogate_loss(scores: torch.Tensor, log_ema: torch.Tensor | None, *,
         Log of the running average of :math:`\frac{1}{n(n-1)}\sum_{i\ne j} e^{f(x_i,y_j)}`
         (``None`` on the first step: initialised with the batch value).
     ema_rate : float
-        Weight of the new batch in the EMA (the MINE paper's ``alpha``; 0.01 in their code).
+        Weight of the new batch in the EMA (the MINE paper's moving-average rate).
 
     Notes
     -----
@@ -196,10 +196,13 @@ def er_lower_bound(log_q: torch.Tensor, entropy_y: float | torch.Tensor) -> torc
     .. math:: I(X;Y) = H(Y) + E\log p(y|x) \ge H(Y) + E \log q(y|x),
 
     gap :math:`E_x\,\mathrm{KL}(p(\cdot|x)\,\|\,q(\cdot|x))` (Barber & Agakov 2003; the ER bound of
-    Rodriguez-Galvez et al. 2023, Sec. 3; see papers/entrec_identifiability.md, Sec. 1.3).
+    Rodriguez-Galvez et al. 2023 as derived in papers/entrec_identifiability.md, Sec. 1.3; the
+    paper's own equation number is not verified here).
     """
-    if not isinstance(log_q, torch.Tensor) or log_q.ndim != 1 or log_q.numel() < 1:
-        raise ValueError(f"log_q must be a non-empty 1-D torch.Tensor, got {log_q!r:.60}")
+    if not isinstance(log_q, torch.Tensor):
+        raise TypeError(f"log_q must be a torch.Tensor, got {type(log_q).__name__}")
+    if log_q.ndim != 1 or log_q.numel() < 1:
+        raise ValueError(f"log_q must be a non-empty 1-D tensor, got shape {tuple(log_q.shape)}")
     check_finite_tensor(log_q, "log_q")
     return log_q.mean() + entropy_y
 

@@ -260,6 +260,17 @@ def test_er_bound_input_errors():
         mi_lower_bound_er(x, y[:10], log_q=_cond_log_q(1, RHO), entropy_y=1.0)
     with pytest.raises(ValueError, match="1-D"):
         er_lower_bound(torch.zeros(2, 2), 1.0)
+    with pytest.raises(TypeError, match="torch.Tensor"):
+        er_lower_bound(np.zeros(2), 1.0)
+
+
+def test_er_lower_bound_torch_value_and_gradient():
+    log_q = torch.tensor([-1.0, -2.0, -4.5], dtype=torch.float64, requires_grad=True)
+    v = er_lower_bound(log_q, 3.0)
+    v.backward()
+    # H + mean log q = 3 - 2.5, d/d log_q_i = 1/3 (exact in float64)
+    assert float(v.detach()) == pytest.approx(0.5, abs=1e-15)
+    assert torch.allclose(log_q.grad, torch.full((3,), 1 / 3, dtype=torch.float64))
 
 
 # ---- trained critics and decoders --------------------------------------------------------------
