@@ -19,6 +19,12 @@ from mitheory.info._second_order import (entropy_gaussian_plugin, logdet_entropy
                                          logdet_entropy_torch, mi_gaussian_plugin, mi_logdet,
                                          pairwise_entropy_torch)
 
+# Variational lower bounds (trainable critics / decoders)
+from mitheory.info._variational import (ConcatCritic, ERBoundEstimator, GaussianDecoder,
+                                        SeparableCritic, VariationalMIEstimator, VMFDecoder,
+                                        dv_lower_bound, er_lower_bound, infonce_lower_bound,
+                                        mi_lower_bound_er, mine_surrogate_loss, nwj_lower_bound)
+
 from mitheory.info import tasks  # noqa: E402  (public submodule)
 
 __all__ = [
@@ -44,6 +50,19 @@ __all__ = [
     "mi_logdet",
     "logdet_entropy_torch",
     "pairwise_entropy_torch",
+    # _variational
+    "infonce_lower_bound",
+    "nwj_lower_bound",
+    "dv_lower_bound",
+    "mine_surrogate_loss",
+    "er_lower_bound",
+    "mi_lower_bound_er",
+    "SeparableCritic",
+    "ConcatCritic",
+    "GaussianDecoder",
+    "VMFDecoder",
+    "VariationalMIEstimator",
+    "ERBoundEstimator",
     # submodule
     "tasks",
 ]
