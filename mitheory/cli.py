@@ -145,3 +145,37 @@ def run_study(
             plt.close(fig)
         print("wrote " + ", ".join(str(p) for p in written.values()))
     return results
+
+
+def _worker_init(threads: int, seed: int) -> None:
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    seed_everything(seed)
+    torch.set_num_threads(threads)
+    threadpool_limits(threads)
+
+
+def _call(args: tuple) -> Any:
+    fn, a = args
+    return fn(*a)
+
+
+def parallel_map(fn: Callable[..., Any], arg_tuples: Sequence[tuple], *, workers: int = 1,
+                 threads: int = 1, seed: int = 0) -> list[Any]:
+    """``[fn(*a) for a in arg_tuples]``, in ``workers`` spawned processes when ``workers > 1``.
+
+    Each cell of a study grid is seeded by its own indices, so the results are identical whatever
+    the number of workers; ``fn`` must be a module-level function (it is pickled). Worker
+    processes run ``threads`` torch/BLAS threads each.
+    """
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    if workers == 1 or len(arg_tuples) <= 1:
+        return [fn(*a) for a in arg_tuples]
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
+                             initializer=_worker_init, initargs=(threads, seed)) as ex:
+        return list(ex.map(_call, [(fn, a) for a in arg_tuples]))

@@ -24,7 +24,7 @@ import numpy as np
 from mitheory import generative, train as tr
 from mitheory._rng import int_seed, spawn
 from mitheory.claims import claim_verdict
-from mitheory.cli import run_study
+from mitheory.cli import parallel_map, run_study
 from mitheory.plotting import subplots
 
 ZIMMERMANN = ("sphere_vmf", "box_normal", "box_laplace")
@@ -49,10 +49,12 @@ class Config:
     n_eval: int = 4096
     n_kernel_fit: int = 1000
     device: str = "auto"
+    workers: int = 2  # cells run in parallel processes, one thread each (results do not change)
 
 
 QUICK = replace(Config(), settings=("sphere_vmf", "cs_p1.0"), objectives=("infonce", "er"),
-                n_seeds=1, steps=60, batch_size=128, n_fit=400, n_eval=400, n_kernel_fit=200)
+                n_seeds=1, steps=60, batch_size=128, n_fit=400, n_eval=400, n_kernel_fit=200,
+                workers=1)
 PAPER = replace(Config(), steps=100_000, zimmermann_steps_factor=3, batch_size=6144, lr=1e-4,
                 paper_encoder=True, n_seeds=3)
 
@@ -72,27 +74,31 @@ def _method(cfg: Config, name: str, proc) -> tr.SSLMethod:
     return tr.make_method(name, dim_in=proc.dim_x, dim_out=dim_out, hidden=hidden, **kw)
 
 
+def _cell(cfg: Config, si: int, rep: int, oi: int) -> dict:
+    """Train and evaluate one (setting, replicate, objective) cell; seeded by its indices."""
+    setting, name = cfg.settings[si], cfg.objectives[oi]
+    # one process (mixing g, covariances) per setting and replicate, shared by the objectives
+    proc = generative.make_process(setting, seed=int_seed((cfg.seed, si, rep)))
+    steps = cfg.steps * (cfg.zimmermann_steps_factor if setting in ZIMMERMANN else 1)
+    ss_train, ss_eval = spawn((cfg.seed, si, rep, oi + 1), 2)
+    method = _method(cfg, name, proc)
+    res = tr.train(method, proc, tr.TrainConfig(steps=steps, batch_size=cfg.batch_size, lr=cfg.lr,
+                                                device=cfg.device, progress=cfg.workers == 1),
+                   seed=ss_train)
+    ev = tr.evaluate_identifiability(method, proc, n_fit=cfg.n_fit, n_eval=cfg.n_eval,
+                                     n_kernel_fit=cfg.n_kernel_fit, seed=ss_eval,
+                                     style_baseline=oi == 0)
+    _log(setting, name, rep, ev, res.wall_time_s)
+    return {"setting": setting, "objective": name, "replicate": rep, "train": res.to_dict(), **ev}
+
+
 def run(cfg: Config) -> dict:
-    runs = []
-    for si, setting in enumerate(cfg.settings):
-        for rep in range(cfg.n_seeds):
-            # one process (mixing g, covariances) per setting and replicate, shared by objectives
-            proc = generative.make_process(setting, seed=int_seed((cfg.seed, si, rep)))
-            steps = cfg.steps * (cfg.zimmermann_steps_factor if setting in ZIMMERMANN else 1)
-            for oi, name in enumerate(cfg.objectives):
-                ss_train, ss_eval = spawn((cfg.seed, si, rep, oi + 1), 2)
-                method = _method(cfg, name, proc)
-                res = tr.train(method, proc, tr.TrainConfig(steps=steps, batch_size=cfg.batch_size,
-                                                            lr=cfg.lr, device=cfg.device),
-                               seed=ss_train)
-                ev = tr.evaluate_identifiability(method, proc, n_fit=cfg.n_fit, n_eval=cfg.n_eval,
-                                                 n_kernel_fit=cfg.n_kernel_fit, seed=ss_eval,
-                                                 style_baseline=oi == 0)
-                if oi > 0 and "style" in ev:  # depends on the process only: computed once
-                    ev["style_from_content"] = runs[-oi]["style_from_content"]
-                runs.append({"setting": setting, "objective": name, "replicate": rep,
-                             "train": res.to_dict(), **ev})
-                _log(setting, name, rep, ev, res.wall_time_s)
+    cells = [(si, rep, oi) for si in range(len(cfg.settings)) for rep in range(cfg.n_seeds)
+             for oi in range(len(cfg.objectives))]
+    runs = parallel_map(_cell, [(cfg, *c) for c in cells], workers=cfg.workers)
+    for r, (si, rep, oi) in zip(runs, cells):  # style-from-content depends on the process only
+        if oi > 0 and "style" in r:
+            r["style_from_content"] = runs[cells.index((si, rep, 0))]["style_from_content"]
     return {"protocol": "reconstructed", "runs": runs, "summary": summarise(runs),
             "claims": verdicts(runs, cfg)}
 

@@ -3,11 +3,13 @@ from mitheory.train._encoders import SphereNorm, make_mlp_encoder, paper_hidden
 from mitheory.train._evaluate import evaluate_identifiability
 from mitheory.train._loop import TrainConfig, TrainResult, embed_samples, resolve_device, train
 from mitheory.train._methods import (BYOL, ER, METHODS, SPHERICAL, BarlowTwins, InfoNCE, SimCLR,
-                                     SSLMethod, VICReg, make_method)
+                                     SSLMethod, VICReg, make_method, method_names,
+                                     register_method)
 
 __all__ = [
     "BYOL", "ER", "METHODS", "SPHERICAL", "BarlowTwins", "InfoNCE", "SimCLR", "SSLMethod",
     "SphereNorm", "TrainConfig", "TrainResult", "VICReg", "embed_samples",
     "evaluate_identifiability", "make_method",
-    "make_mlp_encoder", "paper_hidden", "resolve_device", "train",
+    "make_mlp_encoder", "method_names", "paper_hidden", "register_method", "resolve_device",
+    "train",
 ]

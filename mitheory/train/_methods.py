@@ -8,6 +8,7 @@ method calls the one implementation in ``mitheory.objectives``.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -153,6 +154,37 @@ class BYOL(SSLMethod):
         obj.ema_update_(self.target, self.encoder, m)
 
 
+_FACTORIES: dict[str, Callable[..., SSLMethod]] = {}
+_SPHERE_OUTPUT: dict[str, Callable[[dict], bool]] = {}
+
+
+def register_method(name: str, factory: Callable[..., SSLMethod], *,
+                    sphere_output: bool | Callable[[dict], bool] = False) -> None:
+    """Register ``factory(encoder, dim_out, **kw) -> SSLMethod`` under ``name``.
+
+    ``sphere_output`` says whether the encoder should end on the unit sphere (a bool, or a
+    function of the method's keyword options).
+    """
+    if name in _FACTORIES:
+        raise ValueError(f"method {name!r} is already registered")
+    _FACTORIES[name] = factory
+    _SPHERE_OUTPUT[name] = sphere_output if callable(sphere_output) else (lambda kw, b=sphere_output: b)
+
+
+def method_names() -> tuple[str, ...]:
+    """All registered method names."""
+    return tuple(_FACTORIES)
+
+
+register_method("infonce", lambda enc, d, **kw: InfoNCE(enc, **kw),
+                sphere_output=lambda kw: kw.get("similarity") == "dot")
+register_method("simclr", lambda enc, d, **kw: SimCLR(enc, **kw))
+register_method("er", lambda enc, d, **kw: ER(enc, **kw), sphere_output=True)
+register_method("vicreg", lambda enc, d, **kw: VICReg(enc, **kw))
+register_method("barlow", lambda enc, d, **kw: BarlowTwins(enc, **kw))
+register_method("byol", lambda enc, d, **kw: BYOL(enc, d, **kw))
+
+
 def make_method(
     name: str,
     *,
@@ -161,11 +193,13 @@ def make_method(
     hidden: tuple[int, ...] = (128, 128, 128),
     **kw: Any,
 ) -> SSLMethod:
-    """Build a method by name with a fresh MLP encoder.
+    """Build a registered method by name with a fresh MLP encoder.
 
     Parameters
     ----------
-    name : {"infonce", "simclr", "er", "vicreg", "byol", "barlow"}
+    name : str
+        One of ``method_names()`` (built in: "infonce", "simclr", "er", "vicreg", "barlow",
+        "byol"; more are added with ``register_method``).
     dim_in, dim_out : int
         Observation and representation dimensions.
     hidden : tuple of int
@@ -174,18 +208,7 @@ def make_method(
         Objective options (e.g. ``tau``, ``similarity``, ``kappa``, ``base_momentum``).
         ``InfoNCE`` with ``similarity="dot"`` and ``ER`` get a unit-sphere output layer.
     """
-    check_option(name, "name", METHODS)
-    sphere_out = name == "er" or (name == "infonce" and kw.get("similarity") == "dot")
+    check_option(name, "name", method_names())
     enc = make_mlp_encoder(dim_in, dim_out, hidden=hidden,
-                           output="sphere" if sphere_out else "none")
-    if name == "infonce":
-        return InfoNCE(enc, **kw)
-    if name == "simclr":
-        return SimCLR(enc, **kw)
-    if name == "er":
-        return ER(enc, **kw)
-    if name == "vicreg":
-        return VICReg(enc, **kw)
-    if name == "barlow":
-        return BarlowTwins(enc, **kw)
-    return BYOL(enc, dim_out, **kw)
+                           output="sphere" if _SPHERE_OUTPUT[name](kw) else "none")
+    return _FACTORIES[name](enc, dim_out, **kw)
