@@ -28,9 +28,11 @@ from mitheory.cpa._discrepancy import (
 )
 from mitheory.cpa._modules import Abs, BasicBlock, cpa_cnn, cpa_mlp, cpa_resnet
 from mitheory.cpa._output_law import (
+    OutputLawCheck,
     OutputMixture,
     component_moment_errors,
     output_entropy_bounds,
+    output_law_check,
     output_mixture,
     sample_output_law,
 )
@@ -45,6 +47,7 @@ __all__ = [
     "ExitProbability",
     "ExitProbabilityMC",
     "NotCPAError",
+    "OutputLawCheck",
     "OutputMixture",
     "RegionMap",
     "SegmentRegions",
@@ -61,6 +64,7 @@ __all__ = [
     "median_bandwidth",
     "mmd_rbf",
     "output_entropy_bounds",
+    "output_law_check",
     "output_mixture",
     "region_affine_map",
     "region_code",

@@ -8,18 +8,19 @@ of ``f(x*_n + eps)``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
 from torch import nn
 
-from mitheory._rng import as_generator
+from mitheory._rng import as_generator, spawn
 from mitheory._types import InfoValue, Seed, Unit
 from mitheory._validate import check_array, check_int
-from mitheory.cpa._boundary import exit_probability_bounds, noise_factor
+from mitheory.cpa._boundary import exit_probability_bounds, exit_probability_mc, noise_factor
+from mitheory.cpa._discrepancy import TwoSampleTest, two_sample_test
 from mitheory.cpa._regions import region_affine_map
-from mitheory.cpa._trace import CPANetwork, prepare
+from mitheory.cpa._trace import CPANetwork, as_device, prepare, trace_cpa
 
 
 @dataclass(frozen=True)
@@ -198,3 +199,106 @@ def output_entropy_bounds(mixture: OutputMixture, *, methods: tuple[str, ...] | 
     kwargs = {} if methods is None else {"methods": methods}
     return entropy_mixture_bounds(mixture.means, mixture.covs, mixture.weights, unit=unit,
                                   **kwargs)
+
+
+def _whitened_residuals(mix: OutputMixture, z: np.ndarray, labels: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """Residuals ``Lambda^{-1/2} U^T (z - mu_n)`` in each component's eigenbasis, and the
+    support mask (N, k).
+
+    On the support of ``C_n = U Lambda U^T`` (eigenvalues above 1e-10 of the largest, far above
+    float64 round-off of ``A S A^T``) the residual is N(0, 1) per coordinate under the
+    prediction; on its null space (dead units make ``A_n`` rank-deficient) the prediction puts
+    no mass, so the residual there is divided by the largest sd and is 0 up to round-off
+    unless the noise left the region.
+    """
+    lam, u = np.linalg.eigh(mix.covs)  # (N, k), (N, k, k), ascending
+    support = lam > 1e-10 * lam[:, -1:]
+    scale = np.sqrt(np.where(support, lam, lam[:, -1:]))
+    coords = np.einsum("nkj,nk->nj", u[labels], z - mix.means[labels])
+    return coords / scale[labels], support.astype(np.float64)
+
+
+@dataclass(frozen=True)
+class OutputLawCheck:
+    """Theorem 1's mixture against Monte Carlo outputs at one noise covariance.
+
+    Attributes
+    ----------
+    tv_bound : float
+        ``sum_n w_n min(1, union bound_n)``: an exact upper bound on the total-variation distance
+        between the true output law and the predicted mixture.
+    exit_mc : float
+        Monte Carlo estimate of ``sum_n w_n P(exit_n)``, the probability mass the prediction
+        gets wrong (the TV bound's target).
+    mean_z_max, cov_rel_max : float
+        Largest per-component mean error (in Monte Carlo standard errors) and relative
+        covariance error (``component_moment_errors``).
+    test_whitened : TwoSampleTest
+        Permutation test of the whitened residuals ``Lambda_n^{-1/2} U_n^T (z - mu_n)``
+        (``C_n = U_n Lambda_n U_n^T``, ``n`` the draw's prototype) against their law under the
+        prediction (standard normal on each component's support, drawn with independent
+        labels): sensitive to each component's shape at every noise scale.
+    test_raw : TwoSampleTest
+        Permutation test of "Monte Carlo law == predicted mixture" on the raw outputs
+        (independent component labels on each side, so the permutation test is exact). At
+        small noise it is dominated by the spread between components and has little power.
+    """
+
+    tv_bound: float
+    exit_mc: float
+    mean_z_max: float
+    cov_rel_max: float
+    test_whitened: TwoSampleTest
+    test_raw: TwoSampleTest
+
+
+def output_law_check(net: nn.Module | CPANetwork, prototypes: Any, noise_cov: Any, *,
+                     n_samples: int = 2000, n_test: int = 1000,
+                     statistic: Literal["energy", "mmd"] = "energy",
+                     n_permutations: int = 200, n_exit_samples: int = 2000,
+                     weights: Any = None, device: str | torch.device | None = None,
+                     seed: Seed = None) -> OutputLawCheck:
+    """Compare Theorem 1's predicted mixture with Monte Carlo draws of ``f(x*_n + eps)``.
+
+    Parameters
+    ----------
+    net, prototypes, noise_cov, weights, device
+        As in ``output_mixture``.
+    n_samples : int
+        Monte Carlo outputs for the moment comparison.
+    n_test : int
+        Draws per side in the two-sample test (<= n_samples); the mixture side uses its own
+        component labels so both samples are i.i.d. and the permutation test is exact.
+    statistic : {"energy", "mmd"}
+    n_permutations : int
+    n_exit_samples : int
+        Noise draws per prototype for the Monte Carlo exit probability.
+    seed : int, Generator or None
+
+    Returns
+    -------
+    OutputLawCheck
+    """
+    n_test = check_int(n_test, "n_test", minimum=2)
+    if n_test > n_samples:
+        raise ValueError(f"n_test={n_test} must be <= n_samples={n_samples}")
+    ss_law, ss_mix, ss_lab, ss_perm, ss_exit, ss_ref, ss_perm2 = spawn(seed, 7)
+    cnet = trace_cpa(net, device=as_device(device, net))
+    mix = output_mixture(cnet, prototypes, noise_cov, weights=weights)
+    z, labels = sample_output_law(cnet, prototypes, noise_cov, n_samples=n_samples,
+                                  weights=weights, seed=ss_law)
+    err = component_moment_errors(mix, z, labels)
+    resid, support = _whitened_residuals(mix, z[:n_test], labels[:n_test])
+    ref_labels = as_generator(ss_lab).choice(len(mix.weights), size=n_test, p=mix.weights)
+    ref = as_generator(ss_ref).standard_normal(resid.shape) * support[ref_labels]
+    test_w = two_sample_test(resid, ref, statistic=statistic, n_permutations=n_permutations,
+                             seed=ss_perm2)
+    test = two_sample_test(z[:n_test], mix.sample(ref_labels, seed=ss_mix), statistic=statistic,
+                           n_permutations=n_permutations, seed=ss_perm)
+    ex = exit_probability_mc(cnet, prototypes, noise_cov, n_samples=n_exit_samples,
+                             seed=ss_exit)
+    return OutputLawCheck(
+        tv_bound=float(mix.weights @ np.minimum(1.0, mix.exit_union_bound)),
+        exit_mc=float(mix.weights @ ex.estimate), mean_z_max=float(np.nanmax(err["mean_z"])),
+        cov_rel_max=float(np.nanmax(err["cov_rel"])), test_whitened=test_w, test_raw=test)

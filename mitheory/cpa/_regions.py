@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
 from numpy.typing import ArrayLike
 from torch import nn
 
-from mitheory._validate import check_int
+from mitheory._validate import check_int, check_option
 from mitheory.cpa._trace import CPANetwork, prepare
 
 _MEMORY_BUDGET_BYTES = 256 * 2**20  # per propagated chunk; keeps the default under ~1 GB peak
@@ -115,7 +115,37 @@ def region_code(net: nn.Module | CPANetwork, x: Any, *, chunk_size: int | None =
     return torch.cat(out).numpy()
 
 
-def region_affine_map(net: nn.Module | CPANetwork, x: Any, *, chunk_size: int | None = None,
+def _forward_mode(cnet: CPANetwork, x: torch.Tensor, eye: torch.Tensor):
+    """(output, A (B, dim_out, d), b, code) by pushing the identity basis forward."""
+    hook = _CodeHook()
+    h, A, b = cnet.propagate(x, basis=eye, offset=True, hook=hook)
+    bsz = len(x)
+    return (h.reshape(bsz, -1), A.reshape(bsz, eye.shape[0], -1).transpose(1, 2),
+            b.reshape(bsz, -1), hook.code(bsz, x.device))
+
+
+def _reverse_mode(cnet: CPANetwork, x: torch.Tensor, dim_out: int):
+    """(output, A, b, code) from dim_out batched vector-Jacobian products of the float64 ops.
+
+    Autograd differentiates the same ops (``h * slope`` with the slope a constant of the
+    region, max-pool gathers), so it uses the same convention at ties as forward mode.
+    """
+    hook = _CodeHook()
+    xg = x.detach().clone().requires_grad_(True)
+    with torch.enable_grad():
+        h = cnet.propagate(xg, hook=hook)[0].reshape(len(x), -1)  # (B, dim_out)
+        seeds = torch.eye(dim_out, dtype=h.dtype, device=h.device)[:, None, :].expand(
+            dim_out, len(x), dim_out)
+        (g,) = torch.autograd.grad(h, xg, grad_outputs=seeds, is_grads_batched=True)
+    A = g.reshape(dim_out, len(x), -1).transpose(0, 1)  # (B, dim_out, d)
+    h = h.detach()
+    b = h - torch.einsum("nod,nd->no", A, x.reshape(len(x), -1))
+    return h, A, b, hook.code(len(x), x.device)
+
+
+def region_affine_map(net: nn.Module | CPANetwork, x: Any, *,
+                      method: Literal["auto", "forward", "reverse"] = "auto",
+                      chunk_size: int | None = None,
                       device: str | torch.device | None = None) -> RegionMap:
     """Exact affine map ``f(x') = A x' + b`` of the activation region of each input, batched.
 
@@ -124,6 +154,10 @@ def region_affine_map(net: nn.Module | CPANetwork, x: Any, *, chunk_size: int | 
     net : torch.nn.Module or CPANetwork
         A CPA network (see ``trace_cpa``); evaluated in float64.
     x : array or tensor, shape (n, *in_shape)
+    method : {"auto", "forward", "reverse"}
+        ``"forward"`` pushes the identity basis through the layers (cost ∝ dim_in) and
+        propagates ``b`` layer by layer; ``"reverse"`` takes dim_out batched vector-Jacobian
+        products (cost ∝ dim_out) and sets ``b = f(x) - A x``. ``"auto"`` picks the cheaper.
     chunk_size : int, optional
         Inputs per batched pass; default from a 256 MiB budget for the propagated Jacobian.
     device : str or torch.device, optional
@@ -146,7 +180,8 @@ def region_affine_map(net: nn.Module | CPANetwork, x: Any, *, chunk_size: int | 
     ±1 for Abs) or the argmax selection of max pooling, fixed on the region. This is the
     spline form :math:`f(x) = \\sum_\\omega (A_\\omega x + b_\\omega) 1\\{x \\in \\omega\\}`
     (dossier vicreg_infotheory.md, Sec. 2.2). Cost: O(n · dim_in · sum_l width_l · width_{l-1})
-    flops and O(chunk · dim_in · max width) memory.
+    flops and O(chunk · dim_in · max width) memory; the reverse mode replaces dim_in by dim_out.
+    Both are batched over inputs (no Python loop per input).
 
     Examples
     --------
@@ -156,20 +191,21 @@ def region_affine_map(net: nn.Module | CPANetwork, x: Any, *, chunk_size: int | 
     >>> rm.A.shape, rm.b.shape
     ((4, 2, 3), (4, 2))
     """
+    check_option(method, "method", ("auto", "forward", "reverse"))
     cnet, xt = prepare(net, x, "x", device)
-    dev = cnet.device
     d = int(np.prod(xt.shape[1:]))
     width = max_kink_width(cnet, xt)
-    eye = torch.eye(d, dtype=torch.float64, device=dev)
-    outs, slopes, offsets, codes = [], [], [], []
     with torch.no_grad():
-        for sl in chunks(len(xt), chunk_size, per_item_bytes=8 * d * width * 3):
-            hook = _CodeHook()
-            h, A, b = cnet.propagate(xt[sl], basis=eye, offset=True, hook=hook)
-            bsz = sl.stop - sl.start
-            outs.append(h.reshape(bsz, -1).cpu())
-            slopes.append(A.reshape(bsz, d, -1).transpose(1, 2).cpu())  # (B, dim_out, d)
-            offsets.append(b.reshape(bsz, -1).cpu())
-            codes.append(hook.code(bsz, dev).cpu())
-    return RegionMap(output=torch.cat(outs).numpy(), A=torch.cat(slopes).numpy(),
-                     b=torch.cat(offsets).numpy(), code=torch.cat(codes).numpy())
+        dim_out = cnet(xt[:1]).numel()
+    if method == "auto":
+        method = "reverse" if dim_out < d else "forward"
+    k = d if method == "forward" else dim_out
+    eye = torch.eye(d, dtype=torch.float64, device=cnet.device)
+    parts: list[tuple[torch.Tensor, ...]] = []
+    with torch.no_grad():
+        for sl in chunks(len(xt), chunk_size, per_item_bytes=8 * k * width * 4):
+            out = (_forward_mode(cnet, xt[sl], eye) if method == "forward"
+                   else _reverse_mode(cnet, xt[sl], dim_out))
+            parts.append(tuple(t.cpu() for t in out))
+    h, A, b, code = (torch.cat(p).numpy() for p in zip(*parts))
+    return RegionMap(output=h, A=A, b=b, code=code)

@@ -11,21 +11,26 @@ def _inputs(shape, n, seed):
     return np.random.default_rng(seed).standard_normal((n, *shape))
 
 
-def test_affine_map_reproduces_network(network):
+METHODS = pytest.mark.parametrize("method", ["forward", "reverse"])
+
+
+@METHODS
+def test_affine_map_reproduces_network(network, method):
     name, net, shape = network
     x = _inputs(shape, 16, 0)
-    rm = region_affine_map(net, x)
+    rm = region_affine_map(net, x, method=method)
     y = as_double(net)(torch.as_tensor(x)).detach().numpy().reshape(len(x), -1)
     # float64 round-off through a few layers of width <= 200: ~1e-15 per op
     np.testing.assert_allclose(rm.output, y, rtol=0, atol=1e-10)
     np.testing.assert_allclose(rm.apply(x), y, rtol=0, atol=1e-10)
 
 
-def test_affine_map_holds_on_whole_region(network):
+@METHODS
+def test_affine_map_holds_on_whole_region(network, method):
     """A, b are the region's map: exact at other points of the region, not only at x."""
     name, net, shape = network
     x = _inputs(shape, 8, 1)
-    rm = region_affine_map(net, x)
+    rm = region_affine_map(net, x, method=method)
     bd = boundary_distance(net, x)
     u = np.random.default_rng(2).standard_normal(x.shape)
     u /= np.linalg.norm(u.reshape(len(x), -1), axis=1).reshape(-1, *[1] * len(shape))
@@ -35,10 +40,11 @@ def test_affine_map_holds_on_whole_region(network):
     np.testing.assert_allclose(rm.apply(x2), y2, rtol=0, atol=1e-10)  # float64 round-off
 
 
-def test_slope_equals_autograd_jacobian(network):
+@METHODS
+def test_slope_equals_autograd_jacobian(network, method):
     name, net, shape = network
     x = _inputs(shape, 4, 3)
-    rm = region_affine_map(net, x)
+    rm = region_affine_map(net, x, method=method)
     dnet = as_double(net)
     for i in range(len(x)):
         jac = torch.autograd.functional.jacobian(lambda t: dnet(t[None])[0],
@@ -46,6 +52,18 @@ def test_slope_equals_autograd_jacobian(network):
         # autograd and forward propagation sum the same float64 products in other orders
         np.testing.assert_allclose(rm.A[i], jac.reshape(rm.A.shape[1], -1).numpy(),
                                    rtol=0, atol=1e-12)
+
+
+def test_forward_and_reverse_modes_agree(network):
+    name, net, shape = network
+    x = _inputs(shape, 10, 8)
+    fwd, rev = (region_affine_map(net, x, method=m) for m in ("forward", "reverse"))
+    np.testing.assert_array_equal(fwd.code, rev.code)
+    # the same products summed in different orders: float64 round-off
+    np.testing.assert_allclose(fwd.A, rev.A, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(fwd.b, rev.b, rtol=0, atol=1e-10)
+    with pytest.raises(ValueError, match="method"):
+        region_affine_map(net, x, method="central")
 
 
 def test_float32_network_output_close_to_float64_map(network):
@@ -57,16 +75,17 @@ def test_float32_network_output_close_to_float64_map(network):
     np.testing.assert_allclose(rm.output, y32, rtol=0, atol=1e-4)
 
 
+@METHODS
 @pytest.mark.parametrize("chunk_size", [1, 3, 1000])
-def test_batched_equals_single_input(chunk_size):
+def test_batched_equals_single_input(chunk_size, method):
     from tests.cpa.conftest import NETWORKS
 
     make, shape = NETWORKS["cnn_maxpool"]
     net = make()
     x = _inputs(shape, 7, 5)
-    batched = region_affine_map(net, x, chunk_size=chunk_size)
+    batched = region_affine_map(net, x, chunk_size=chunk_size, method=method)
     for i in range(len(x)):
-        single = region_affine_map(net, x[i:i + 1])
+        single = region_affine_map(net, x[i:i + 1], method=method)
         np.testing.assert_array_equal(single.code[0], batched.code[i])
         # identical float64 ops on a batch of one vs many: equal up to BLAS blocking
         np.testing.assert_allclose(single.A[0], batched.A[i], rtol=0, atol=1e-13)
