@@ -5,8 +5,11 @@ Paper: Shwartz-Ziv et al. 2022/2023 (papers 001, 004), Theorem 1 as given in dos
 vicreg_infotheory.md Sec. 2.2 (exact statement unverified). For a random and a trained ReLU MLP,
 Theorem 1's mixture sum_n w_n N(A_n x*_n + b_n, s^2 A_n A_n^T) is compared with Monte Carlo draws
 of f(x*_n + s eps) as s grows: TV bound sum_n w_n min(1, union bound_n), Monte Carlo exit
-probability, per-component moment errors, and a permutation energy test on whitened residuals.
-Region statistics (regions crossed between prototypes, boundary distance) say why it breaks.
+probability, per-component moment errors, a permutation energy test on whitened residuals, and
+the mixture's entropy bounds (mitheory.info) next to the Gaussian max-entropy bound of the Monte
+Carlo law. Region statistics (regions crossed between prototypes, boundary distances, for
+widths and depths) say why it breaks: the noise scale at which it fails tracks the distance
+from the prototypes to their region boundaries, which shrinks as the network widens/deepens.
 Protocol: toolkit check (the paper shows no such sweep).
 
 Run:  python -m studies.cpa_mixture [--quick] [--seed 0]
@@ -22,7 +25,7 @@ import torch
 from mitheory._rng import spawn, torch_generator
 from mitheory.claims import claim_verdict
 from mitheory.cli import run_study
-from mitheory.cpa import boundary_distance, cpa_mlp, output_law_check, regions_on_segment
+from mitheory.cpa import cpa_mlp, output_law_check, region_statistics
 from mitheory.plotting import subplots
 
 
@@ -34,8 +37,8 @@ class Config:
     depth: int = 2
     n_prototypes: int = 8
     log10_sigmas: tuple[float, ...] = tuple(np.arange(-6.0, 0.01, 0.5).round(1))
-    n_samples: int = 2000  # Monte Carlo outputs per noise scale
-    n_test: int = 1000  # draws per side of the permutation test
+    n_samples: int = 5000  # Monte Carlo outputs per noise scale
+    n_test: int = 2000  # draws per side of the permutation test
     n_permutations: int = 200
     n_exit_samples: int = 2000  # noise draws per prototype for the exit probability
     train_steps: int = 400
@@ -71,46 +74,40 @@ def run(cfg: Config) -> dict:
     dims = [cfg.dim_in, *[cfg.width] * cfg.depth, cfg.dim_out]
     nets = {"random": cpa_mlp(dims, seed=ss_net), "trained": cpa_mlp(dims, seed=ss_net)}
     train_classifier(nets["trained"], protos, cfg, ss_train)
-    sweeps, claims_ok, evidence = {}, [], {}
+    sweeps, ok, evidence = {}, [], {}
     for (name, net), ss in zip(nets.items(), spawn(ss_check, len(nets))):
         rows = []
         for lg, s_seed in zip(cfg.log10_sigmas, spawn(ss, len(cfg.log10_sigmas))):
             c = output_law_check(net, protos, (10.0**lg) ** 2, n_samples=cfg.n_samples,
                                  n_test=cfg.n_test, n_permutations=cfg.n_permutations,
                                  n_exit_samples=cfg.n_exit_samples, seed=s_seed)
-            t = c.test_whitened
+            t, h = c.test_whitened, c.entropy_bounds
             rows.append({"network": name, "sigma": 10.0**lg, "tv_bound": c.tv_bound,
                          "exit_mc": c.exit_mc, "mean_err_se": c.mean_z_max,
                          "cov_rel_err": c.cov_rel_max, "p_whitened": t.p_value,
                          "z_whitened": (t.statistic - t.null_mean) / t.null_sd,
-                         "p_raw": c.test_raw.p_value})
+                         "p_raw": c.test_raw.p_value, "h_gauss_mc": c.entropy_gaussian_mc.value,
+                         "h_lower_bhatt": h and h["bhattacharyya_lower"].value,
+                         "h_upper_kl": h and h["kl_upper"].value})
         exact = [r for r in rows if r["tv_bound"] < 1e-3]
         alpha = 0.01 / max(1, len(exact))  # Bonferroni over the exact-regime scales
         agree = all(r["p_whitened"] >= alpha and r["mean_err_se"] < 4.5 for r in exact)
         early = [r["sigma"] for r in rows if r["p_whitened"] < 0.01 and r["exit_mc"] < 0.01]
-        detected = [r for r in rows if r["p_whitened"] < 0.01]
-        dist = boundary_distance(net, protos).distance
-        evidence[name] = {
-            "n_scales_exact_regime": len(exact), "exact_regime_agrees": agree,
-            "rejections_with_exit_below_1pct": early,
-            "first_detected_sigma": detected[0]["sigma"] if detected else None,
-            "exit_mc_at_first_detection": detected[0]["exit_mc"] if detected else None,
-            "boundary_distance_min": float(dist.min()),
-            "boundary_distance_median": float(np.median(dist))}
-        claims_ok.append((len(exact) > 0, agree and not early))
+        hit = [r for r in rows if r["p_whitened"] < 0.01][:1]
+        evidence[name] = {"n_scales_exact_regime": len(exact), "exact_regime_agrees": agree,
+                          "rejections_with_exit_below_1pct": early,
+                          "first_detected_sigma": hit[0]["sigma"] if hit else None,
+                          "exit_mc_at_first_detection": hit[0]["exit_mc"] if hit else None,
+                          **region_statistics(net, protos)}
+        ok.append((len(exact) > 0, agree and not early))
         sweeps[name] = rows
-    verdict = ("inconclusive" if not all(e for e, _ in claims_ok) else
-               "supported" if all(ok for _, ok in claims_ok) else "not supported")
-    pairs = np.array([(i, j) for i in range(len(protos)) for j in range(i + 1, len(protos))])
+    verdict = ("inconclusive" if not all(e for e, _ in ok) else
+               "supported" if all(a for _, a in ok) else "not supported")
     regions = []
     for depth in cfg.region_depths:
         for width, s in zip(cfg.region_widths, spawn(ss_reg, len(cfg.region_widths))):
             net = cpa_mlp([cfg.dim_in, *[width] * depth, cfg.dim_out], seed=s)
-            seg = regions_on_segment(net, protos[pairs[:, 0]], protos[pairs[:, 1]])
-            regions.append({"depth": depth, "width": width,
-                            "regions_per_segment": float(seg.n_regions.mean()),
-                            "boundary_distance_median": float(np.median(
-                                boundary_distance(net, protos).distance))})
+            regions.append({"depth": depth, "width": width, **region_statistics(net, protos)})
     crit = ("per network: at every noise scale where the exact TV bound sum_n w_n min(1, "
             "union_n) < 1e-3, the whitened-residual energy test does not reject (p >= 0.01 / "
             "#scales) and every component mean is within 4.5 Monte Carlo SEs; and no rejection "
@@ -121,7 +118,7 @@ def run(cfg: Config) -> dict:
 
 
 def plot(results: dict):
-    fig, ax = subplots(2, 2, axsize=(3.6, 2.7))
+    fig, ax = subplots(2, 3, axsize=(3.4, 2.6))
     for name, rows in results["sweeps"].items():
         s = [r["sigma"] for r in rows]
         ls = "-" if name == "random" else "--"
@@ -129,20 +126,28 @@ def plot(results: dict):
         ax[0, 0].loglog(s, [max(r["tv_bound"], 1e-5) for r in rows], "k" + ls, lw=0.8,
                         label=f"{name}: TV bound")
         ax[0, 1].semilogx(s, [r["z_whitened"] for r in rows], "o" + ls, label=name)
-        ax[1, 0].loglog(s, [r["mean_err_se"] for r in rows], "o" + ls, label=name)
+        ax[0, 2].loglog(s, [r["mean_err_se"] for r in rows], "o" + ls, label=name)
+        for key, mk in (("h_lower_bhatt", "v"), ("h_upper_kl", "^"), ("h_gauss_mc", "x")):
+            ax[1, 0].semilogx(s, [r[key] if r[key] is not None else np.nan for r in rows],
+                              mk + ls, ms=4, label=f"{name}: {key[2:]}")
     ax[0, 0].set(xlabel="noise sd", ylabel="region-exit probability", ylim=(5e-6, 2))
     ax[0, 1].axhline(2.33, color="grey", ls=":", label="p = 0.01")
     ax[0, 1].set(xlabel="noise sd", ylabel="energy statistic (null z)",
-                 title="whitened residuals vs N(0, I)")
-    ax[1, 0].axhline(4.5, color="grey", ls=":")
-    ax[1, 0].set(xlabel="noise sd", ylabel="max |mean error| (MC SEs)")
+                 title="whitened residuals vs prediction")
+    ax[0, 2].axhline(4.5, color="grey", ls=":")
+    ax[0, 2].set(xlabel="noise sd", ylabel="max |mean error| (MC SEs)")
+    ax[1, 0].set(xlabel="noise sd", ylabel="entropy (nats)")
     for depth in sorted({r["depth"] for r in results["regions"]}):
         rr = [r for r in results["regions"] if r["depth"] == depth]
-        ax[1, 1].loglog([r["width"] for r in rr], [r["regions_per_segment"] for r in rr], "o-",
+        w = [r["width"] for r in rr]
+        ax[1, 1].loglog(w, [r["regions_per_segment_mean"] for r in rr], "o-",
+                        label=f"depth {depth}")
+        ax[1, 2].loglog(w, [r["boundary_distance_median"] for r in rr], "o-",
                         label=f"depth {depth}")
     ax[1, 1].set(xlabel="width", ylabel="regions between two prototypes")
+    ax[1, 2].set(xlabel="width", ylabel="median boundary distance")
     for a in ax.ravel():
-        a.legend(fontsize=6)
+        a.legend(fontsize=5)
     return fig
 
 

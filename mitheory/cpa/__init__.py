@@ -16,6 +16,7 @@ from mitheory.cpa._boundary import (
 from mitheory.cpa._counting import (
     SegmentRegions,
     SliceRegions,
+    region_statistics,
     regions_in_slice,
     regions_on_segment,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "output_mixture",
     "region_affine_map",
     "region_code",
+    "region_statistics",
     "regions_in_slice",
     "regions_on_segment",
     "sample_output_law",

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from mitheory._validate import check_int, check_positive
+from mitheory.cpa._boundary import boundary_distance
 from mitheory.cpa._regions import batch_code, chunks, max_kink_width
 from mitheory.cpa._trace import CPANetwork, as_device, as_input, trace_cpa
 
@@ -206,3 +207,29 @@ def regions_in_slice(net: nn.Module | CPANetwork, centre: Any, u: Any, v: Any, *
             hashes.append(code_hash(batch_code(cnet, pts[sl]).cpu().numpy()))
     uniq, labels = np.unique(np.concatenate(hashes), axis=0, return_inverse=True)
     return SliceRegions(n_regions=len(uniq), labels=labels.reshape(res, res), s=grid, t=grid)
+
+
+def region_statistics(net: nn.Module | CPANetwork, points: Any, *,
+                      device: str | torch.device | None = None) -> dict[str, float]:
+    """How finely a network cuts the space around given points (e.g. prototypes).
+
+    Returns
+    -------
+    dict
+        ``regions_per_segment_mean`` / ``_max``: exact counts of regions crossed by the segments
+        between all pairs of points (``regions_on_segment``); ``boundary_distance_min`` /
+        ``_median``: distances from the points to their region boundaries
+        (``boundary_distance``); ``n_pairs``. Noise much smaller than the boundary distances
+        stays in one region, the condition of Theorem 1.
+    """
+    cnet = trace_cpa(net, device=as_device(device, net))
+    pts = as_input(points, "points", cnet.device)
+    if len(pts) < 2:
+        raise ValueError(f"points needs at least 2 rows, got shape {tuple(pts.shape)}")
+    i, j = np.triu_indices(len(pts), k=1)
+    seg = regions_on_segment(cnet, pts[i], pts[j])
+    dist = boundary_distance(cnet, pts).distance
+    return {"regions_per_segment_mean": float(seg.n_regions.mean()),
+            "regions_per_segment_max": int(seg.n_regions.max()),
+            "boundary_distance_min": float(dist.min()),
+            "boundary_distance_median": float(np.median(dist)), "n_pairs": int(len(i))}

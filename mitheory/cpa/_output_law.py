@@ -21,6 +21,7 @@ from mitheory.cpa._boundary import exit_probability_bounds, exit_probability_mc,
 from mitheory.cpa._discrepancy import TwoSampleTest, two_sample_test
 from mitheory.cpa._regions import region_affine_map
 from mitheory.cpa._trace import CPANetwork, as_device, prepare, trace_cpa
+from mitheory.info import entropy_gaussian, entropy_mixture_bounds
 
 
 @dataclass(frozen=True)
@@ -192,10 +193,9 @@ def output_entropy_bounds(mixture: OutputMixture, *, methods: tuple[str, ...] | 
 
     Returns ``entropy_mixture_bounds(mixture.means, mixture.covs, mixture.weights, ...)``: lower
     and upper bounds on the entropy of the *predicted* mixture, which is the entropy of the true
-    output law only in the regime where the noise stays inside the regions.
+    output law only in the regime where the noise stays inside the regions (then the error is
+    controlled by the exit probabilities). Raises ``ValueError`` for a degenerate component.
     """
-    from mitheory.info import entropy_mixture_bounds
-
     kwargs = {} if methods is None else {"methods": methods}
     return entropy_mixture_bounds(mixture.means, mixture.covs, mixture.weights, unit=unit,
                                   **kwargs)
@@ -243,6 +243,14 @@ class OutputLawCheck:
         Permutation test of "Monte Carlo law == predicted mixture" on the raw outputs
         (independent component labels on each side, so the permutation test is exact). At
         small noise it is dominated by the spread between components and has little power.
+    mc_covariance : ndarray (dim_out, dim_out)
+        Sample covariance of the Monte Carlo outputs.
+    entropy_bounds : dict of str to InfoValue, or None
+        ``output_entropy_bounds`` of the predicted mixture (Bhattacharyya lower, KL upper);
+        None when a component is degenerate (rank-deficient ``A_n``: the entropy is -inf).
+    entropy_gaussian_mc : InfoValue
+        ``entropy_gaussian(mc_covariance)``: an estimate of the maximum-entropy (Gaussian)
+        upper bound on the entropy of the true output law.
     """
 
     tv_bound: float
@@ -251,6 +259,9 @@ class OutputLawCheck:
     cov_rel_max: float
     test_whitened: TwoSampleTest
     test_raw: TwoSampleTest
+    mc_covariance: np.ndarray
+    entropy_bounds: dict[str, InfoValue] | None
+    entropy_gaussian_mc: InfoValue
 
 
 def output_law_check(net: nn.Module | CPANetwork, prototypes: Any, noise_cov: Any, *,
@@ -298,7 +309,12 @@ def output_law_check(net: nn.Module | CPANetwork, prototypes: Any, noise_cov: An
                            n_permutations=n_permutations, seed=ss_perm)
     ex = exit_probability_mc(cnet, prototypes, noise_cov, n_samples=n_exit_samples,
                              seed=ss_exit)
+    mc_cov = np.cov(z, rowvar=False).reshape(z.shape[1], z.shape[1])
+    degenerate = not support.all()
+    bounds = None if degenerate else output_entropy_bounds(
+        mix, methods=("bhattacharyya_lower", "kl_upper"))
     return OutputLawCheck(
         tv_bound=float(mix.weights @ np.minimum(1.0, mix.exit_union_bound)),
         exit_mc=float(mix.weights @ ex.estimate), mean_z_max=float(np.nanmax(err["mean_z"])),
-        cov_rel_max=float(np.nanmax(err["cov_rel"])), test_whitened=test_w, test_raw=test)
+        cov_rel_max=float(np.nanmax(err["cov_rel"])), test_whitened=test_w, test_raw=test,
+        mc_covariance=mc_cov, entropy_bounds=bounds, entropy_gaussian_mc=entropy_gaussian(mc_cov))
