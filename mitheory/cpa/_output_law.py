@@ -248,9 +248,9 @@ class OutputLawCheck:
     entropy_bounds : dict of str to InfoValue, or None
         ``output_entropy_bounds`` of the predicted mixture (Bhattacharyya lower, KL upper);
         None when a component is degenerate (rank-deficient ``A_n``: the entropy is -inf).
-    entropy_gaussian_mc : InfoValue
+    entropy_gaussian_mc : InfoValue or None
         ``entropy_gaussian(mc_covariance)``: an estimate of the maximum-entropy (Gaussian)
-        upper bound on the entropy of the true output law.
+        upper bound on the entropy of the true output law (None when degenerate).
     """
 
     tv_bound: float
@@ -261,7 +261,7 @@ class OutputLawCheck:
     test_raw: TwoSampleTest
     mc_covariance: np.ndarray
     entropy_bounds: dict[str, InfoValue] | None
-    entropy_gaussian_mc: InfoValue
+    entropy_gaussian_mc: InfoValue | None
 
 
 def output_law_check(net: nn.Module | CPANetwork, prototypes: Any, noise_cov: Any, *,
@@ -317,4 +317,5 @@ def output_law_check(net: nn.Module | CPANetwork, prototypes: Any, noise_cov: An
         tv_bound=float(mix.weights @ np.minimum(1.0, mix.exit_union_bound)),
         exit_mc=float(mix.weights @ ex.estimate), mean_z_max=float(np.nanmax(err["mean_z"])),
         cov_rel_max=float(np.nanmax(err["cov_rel"])), test_whitened=test_w, test_raw=test,
-        mc_covariance=mc_cov, entropy_bounds=bounds, entropy_gaussian_mc=entropy_gaussian(mc_cov))
+        mc_covariance=mc_cov, entropy_bounds=bounds,
+        entropy_gaussian_mc=None if degenerate else entropy_gaussian(mc_cov))

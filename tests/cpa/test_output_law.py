@@ -101,3 +101,68 @@ def test_bad_weights(weights, match):
     net, protos, _ = _setting()
     with pytest.raises(ValueError, match=match):
         output_mixture(net, protos, 0.1, weights=weights)
+
+
+def test_entropy_bounds_one_component_equal_gaussian_entropy():
+    """One prototype: the mixture is one Gaussian; pairwise and moment bounds equal its entropy,
+    ELK is -log N(mu; mu, 2C) = H - (d/2)(1 - log 2) (Jensen's gap, hand computation)."""
+    from mitheory.cpa import output_entropy_bounds
+    from mitheory.info import entropy_gaussian
+
+    net, protos, dist = _setting()
+    mix = output_mixture(net, protos[:1], (dist[0] / 10) ** 2)
+    exact = entropy_gaussian(mix.covs[0]).value
+    d = mix.covs.shape[1]
+    for name, b in output_entropy_bounds(mix).items():
+        expected = exact - d / 2 * (1 - np.log(2)) if name == "elk_lower" else exact
+        assert b.value == pytest.approx(expected, abs=1e-9), name  # closed forms, round-off
+
+
+def test_entropy_bounds_bracket_monte_carlo():
+    from mitheory.cpa import output_entropy_bounds
+    from mitheory.info import entropy_mixture_mc
+
+    net, protos, _ = _setting()
+    mix = output_mixture(net, protos, 0.3**2)  # overlapping components: bounds not tight
+    b = output_entropy_bounds(mix, methods=("bhattacharyya_lower", "kl_upper"))
+    mc = entropy_mixture_mc(mix.means, mix.covs, mix.weights, n_samples=20_000, seed=0)
+    lo, hi = mc.details["ci_low"], mc.details["ci_high"]
+    # the MC estimate's 95% CI must meet [lower, upper]
+    assert b["bhattacharyya_lower"].value <= hi and lo <= b["kl_upper"].value
+
+
+def test_output_law_check_exact_regime_and_degenerate_component():
+    from mitheory.cpa import output_law_check
+
+    net, protos, dist = _setting()
+    c = output_law_check(net, protos, (dist.min() / 8) ** 2, n_samples=600, n_test=300,
+                         n_permutations=50, n_exit_samples=200, seed=0)
+    assert c.tv_bound < 1e-6 and c.exit_mc == 0.0
+    assert c.entropy_bounds is not None
+    # a network whose second hidden unit is dead at the prototype: A has rank 1 in 2-D
+    dead = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 2))
+    with torch.no_grad():
+        dead[0].weight.copy_(torch.eye(2))
+        dead[0].bias.copy_(torch.tensor([0.0, -5.0]))
+        dead[2].weight.copy_(torch.tensor([[1.0, 2.0], [3.0, -1.0]]))
+    c = output_law_check(dead, np.array([[1.0, 0.0]]), 1e-4, n_samples=300, n_test=200,
+                         n_permutations=20, n_exit_samples=100, seed=1)
+    assert c.entropy_bounds is None  # degenerate Gaussian: entropy -inf, no bounds
+    assert c.test_whitened.p_value > 0.01  # residual on the support is exactly N(0, 1)
+
+
+def test_region_statistics_one_hidden_layer():
+    from mitheory.cpa import region_statistics
+
+    net = cpa_mlp([3, 12, 1], seed=3)
+    pts = np.random.default_rng(9).standard_normal((5, 3))
+    w, c = net[0].weight.double().detach().numpy(), net[0].bias.double().detach().numpy()
+    i, j = np.triu_indices(5, k=1)
+    g = pts @ w.T + c
+    counts = 1 + (np.sign(g[i]) != np.sign(g[j])).sum(1)  # one crossing per flipped unit
+    stats = region_statistics(net, pts)
+    assert stats["regions_per_segment_mean"] == pytest.approx(counts.mean(), abs=1e-12)
+    dist = np.min(np.abs(g) / np.linalg.norm(w, axis=1), axis=1)
+    assert stats["boundary_distance_min"] == pytest.approx(dist.min(), rel=1e-12)
+    with pytest.raises(ValueError, match="at least 2"):
+        region_statistics(net, pts[:1])
