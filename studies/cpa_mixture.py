@@ -7,8 +7,9 @@ Theorem 1's mixture sum_n w_n N(A_n x*_n + b_n, s^2 A_n A_n^T) is compared with 
 of f(x*_n + s eps) as s grows: TV bound sum_n w_n min(1, union bound_n), Monte Carlo exit
 probability, per-component moment errors, a permutation energy test on whitened residuals, and
 the mixture's entropy bounds (mitheory.info) next to the Gaussian max-entropy bound of the Monte
-Carlo law. Region statistics (regions crossed between prototypes, boundary distances, for
-widths and depths) say why it breaks: the noise scale at which it fails tracks the distance
+Carlo law. Region statistics (regions crossed between prototypes, exactly; regions met by the
+plane through three prototypes, a grid lower bound; boundary distances; for widths and depths)
+say why it breaks: the noise scale at which it fails tracks the distance
 from the prototypes to their region boundaries, which shrinks as the network widens/deepens.
 Protocol: toolkit check (the paper shows no such sweep).
 
@@ -25,7 +26,7 @@ import torch
 from mitheory._rng import spawn, torch_generator
 from mitheory.claims import claim_verdict
 from mitheory.cli import run_study
-from mitheory.cpa import cpa_mlp, output_law_check, region_statistics
+from mitheory.cpa import cpa_mlp, output_law_check, region_statistics, regions_in_slice
 from mitheory.plotting import subplots
 
 
@@ -44,12 +45,13 @@ class Config:
     train_steps: int = 400
     region_widths: tuple[int, ...] = (16, 64, 256)
     region_depths: tuple[int, ...] = (1, 2, 4)
+    slice_resolution: int = 200  # grid per side of the 2-D slice (count is a lower bound)
     seed: int = 0
 
 
 QUICK = replace(Config(), width=16, log10_sigmas=(-5.0, -2.0, 0.0), n_samples=300, n_test=200,
                 n_permutations=50, n_exit_samples=200, train_steps=30, region_widths=(8, 32),
-                region_depths=(1, 2))
+                region_depths=(1, 2), slice_resolution=32)
 
 
 def train_classifier(net: torch.nn.Module, protos: np.ndarray, cfg: Config, seed) -> None:
@@ -107,7 +109,10 @@ def run(cfg: Config) -> dict:
     for depth in cfg.region_depths:
         for width, s in zip(cfg.region_widths, spawn(ss_reg, len(cfg.region_widths))):
             net = cpa_mlp([cfg.dim_in, *[width] * depth, cfg.dim_out], seed=s)
-            regions.append({"depth": depth, "width": width, **region_statistics(net, protos)})
+            plane = regions_in_slice(net, protos[0], protos[1] - protos[0],  # through 3 protos
+                                     protos[2] - protos[0], resolution=cfg.slice_resolution)
+            regions.append({"depth": depth, "width": width, **region_statistics(net, protos),
+                            "regions_in_slice": plane.n_regions})
     crit = ("per network: at every noise scale where the exact TV bound sum_n w_n min(1, "
             "union_n) < 1e-3, the whitened-residual energy test does not reject (p >= 0.01 / "
             "#scales) and every component mean is within 4.5 Monte Carlo SEs; and no rejection "
@@ -141,11 +146,13 @@ def plot(results: dict):
     for depth in sorted({r["depth"] for r in results["regions"]}):
         rr = [r for r in results["regions"] if r["depth"] == depth]
         w = [r["width"] for r in rr]
-        ax[1, 1].loglog(w, [r["regions_per_segment_mean"] for r in rr], "o-",
-                        label=f"depth {depth}")
+        line, = ax[1, 1].loglog(w, [r["regions_per_segment_mean"] for r in rr], "o-",
+                                label=f"depth {depth}: segment")
+        ax[1, 1].loglog(w, [r["regions_in_slice"] for r in rr], "s--", color=line.get_color(),
+                        label=f"depth {depth}: 2-D slice")
         ax[1, 2].loglog(w, [r["boundary_distance_median"] for r in rr], "o-",
                         label=f"depth {depth}")
-    ax[1, 1].set(xlabel="width", ylabel="regions between two prototypes")
+    ax[1, 1].set(xlabel="width", ylabel="regions (segment mean; slice)")
     ax[1, 2].set(xlabel="width", ylabel="median boundary distance")
     for a in (ax[1, 1], ax[1, 2]):
         a.set_xticks(w, [str(v) for v in w], minor=False)

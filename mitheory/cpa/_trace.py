@@ -22,9 +22,10 @@ SUPPORTED = ("Linear, Conv2d, BatchNorm1d/BatchNorm2d (eval mode), ReLU, LeakyRe
              "mitheory.cpa.Abs, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten, Identity, "
              "nn.Sequential and mitheory.cpa.BasicBlock")
 
-# hook(op, g, normals, code): g (B, m) signed values of the region's affine constraints (>= 0 on
-# the region's side after sign correction is up to the consumer), normals (B, k, m) their
-# gradients along the k basis directions (None when no Jacobian is propagated), code (B, m').
+# hook(op, g, normals, code), called at every kink layer before it acts: g (B, m) the signed
+# values of the layer's constraints (pre-activations; max-pool: winner minus each other window
+# entry, +inf for padding and the winner itself), normals (B, k, m) their gradients along the k
+# basis directions (None when no Jacobian is propagated), code (B, m') the layer's region code.
 Hook = Callable[["_Op", torch.Tensor, "torch.Tensor | None", torch.Tensor], None]
 
 
