@@ -162,11 +162,14 @@ class ExitProbability:
         Lower bound ``max_u p_u``.
     n_constraints : int
         Number of constraints (units and max-pool pairs) summed over.
+    per_layer : dict of str to ndarray (n,)
+        ``sum_u p_u`` over the constraints of each kink layer (which layer the noise leaves by).
     """
 
     union_bound: np.ndarray
     max_term: np.ndarray
     n_constraints: int
+    per_layer: dict[str, np.ndarray]
 
 
 class _ExitHook:
@@ -174,12 +177,14 @@ class _ExitHook:
         self.total = torch.zeros(bsz, dtype=torch.float64, device=dev)
         self.max = torch.zeros(bsz, dtype=torch.float64, device=dev)
         self.count = 0
+        self.layers: dict[str, torch.Tensor] = {}
 
     def __call__(self, op, g, normals, code) -> None:
         sd = normals.norm(dim=1)  # (B, m): sqrt(a_u^T S a_u)
         # exp(log_ndtr): torch.special.ndtr loses ~1e-7 relative accuracy in the far tail
         p = torch.where(sd > 0, torch.special.log_ndtr(-g.abs() / sd).exp(), 0.0)
-        self.total += p.sum(dim=1)
+        self.layers[op.name] = p.sum(dim=1)
+        self.total += self.layers[op.name]
         self.max = torch.maximum(self.max, p.max(dim=1).values)
         self.count += g.shape[1]
 
@@ -221,16 +226,19 @@ def exit_probability_bounds(net: nn.Module | CPANetwork, x: Any, noise_cov: Any,
     d = int(np.prod(xt.shape[1:]))
     basis = torch.as_tensor(noise_factor(noise_cov, d).T.copy(), device=dev)  # rows: columns of L
     width = max_kink_width(cnet, xt)
-    tot, mx, count = [], [], 0
+    hooks = []
     with torch.no_grad():
         for sl in chunks(len(xt), chunk_size, per_item_bytes=8 * d * width * 4):
-            hook = _ExitHook(sl.stop - sl.start, dev)
-            cnet.propagate(xt[sl], basis=basis, hook=hook)
-            tot.append(hook.total.cpu())
-            mx.append(hook.max.cpu())
-            count = hook.count
-    return ExitProbability(union_bound=torch.cat(tot).numpy(), max_term=torch.cat(mx).numpy(),
-                           n_constraints=count)
+            hooks.append(_ExitHook(sl.stop - sl.start, dev))
+            cnet.propagate(xt[sl], basis=basis, hook=hooks[-1])
+
+    def cat(get) -> np.ndarray:
+        return torch.cat([get(h).cpu() for h in hooks]).numpy()
+
+    return ExitProbability(union_bound=cat(lambda h: h.total), max_term=cat(lambda h: h.max),
+                           n_constraints=hooks[0].count,
+                           per_layer={k: cat(lambda h, k=k: h.layers[k])
+                                      for k in hooks[0].layers})
 
 
 @dataclass(frozen=True)

@@ -162,7 +162,8 @@ def _trace(m: nn.Module, path: str, device) -> list[_Op]:
     name = path or type(m).__name__
     if isinstance(m, nn.Sequential) and type(m).forward is nn.Sequential.forward:
         ops: list[_Op] = []
-        for child_name, child in m.named_children():
+        # _modules, not named_children(): a module object reused at two positions runs twice
+        for child_name, child in m._modules.items():
             ops += _trace(child, f"{path}.{child_name}" if path else child_name, device)
         return ops
     if isinstance(m, BasicBlock) and type(m).forward is BasicBlock.forward:

@@ -101,6 +101,8 @@ def test_exit_probability_mc_between_bounds(network):
     eb = exit_probability_bounds(net, x, sigma**2)
     mc = exit_probability_mc(net, x, sigma**2, n_samples=1500, confidence=0.999, seed=1)
     assert np.all(eb.max_term <= eb.union_bound * (1 + 1e-12))
+    # the per-layer sums add up to the union bound (float64 summation order)
+    np.testing.assert_allclose(sum(eb.per_layer.values()), eb.union_bound, rtol=1e-12)
     # max_u p_u <= P(exit) <= sum_u p_u, checked against the 99.9% Clopper-Pearson interval
     assert np.all(mc.ci_high >= eb.max_term), (name, mc.ci_high, eb.max_term)
     assert np.all(mc.ci_low <= eb.union_bound), (name, mc.ci_low, eb.union_bound)

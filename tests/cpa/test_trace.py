@@ -67,3 +67,11 @@ def test_device_mismatch_for_traced_network():
     cnet = trace_cpa(cpa_mlp([2, 3, 1], seed=0))
     with pytest.raises(ValueError, match="device"):
         trace_cpa(cnet, device="meta")
+
+
+def test_reused_module_object_is_traced_at_every_position():
+    act = nn.ReLU()
+    net = nn.Sequential(nn.Linear(3, 4), act, nn.Linear(4, 4), act, nn.Linear(4, 2))
+    x = torch.as_tensor(np.random.default_rng(1).standard_normal((20, 3)))
+    # named_children() would list `act` once and drop the second ReLU
+    torch.testing.assert_close(trace_cpa(net)(x), as_double(net)(x).detach(), rtol=0, atol=1e-12)
