@@ -6,5 +6,7 @@ from mitheory.stats._identifiability import (
     r2_kernel,
     r2_linear,
 )
+from mitheory.stats._probe import downstream_labels, linear_probe_accuracy
 
-__all__ = ["R2_METHODS", "mcc", "r2_identifiability", "r2_kernel", "r2_linear"]
+__all__ = ["R2_METHODS", "downstream_labels", "linear_probe_accuracy", "mcc", "r2_identifiability",
+           "r2_kernel", "r2_linear"]

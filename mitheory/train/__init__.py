@@ -5,6 +5,7 @@ from mitheory.train._loop import TrainConfig, TrainResult, embed_samples, resolv
 from mitheory.train._methods import (BYOL, ER, METHODS, SPHERICAL, BarlowTwins, InfoNCE, SimCLR,
                                      SSLMethod, VICReg, make_method, method_names,
                                      register_method)
+from mitheory.train import _methods_family_a  # noqa: F401,E402  (registers vicreg_*/er_simclr/er_byol)
 
 __all__ = [
     "BYOL", "ER", "METHODS", "SPHERICAL", "BarlowTwins", "InfoNCE", "SimCLR", "SSLMethod",
