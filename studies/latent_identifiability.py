@@ -15,6 +15,9 @@ ssl_identifiability, apple/ml-entropy-reconstruction). The embedded default is l
 processes); ``--paper-scale`` uses the papers'
 encoder, batch 6144, 100k steps (x3 for the Zimmermann settings) and lr 1e-4. The ER loss
 weighting and the vMF kappa of the sphere process are not published: ``reconstructed``.
+InfoNCE temperatures match the true conditionals (tau = 1/kappa on the sphere, tau = 2 sigma^2
+in the box: the model family then contains the true conditional, as Zimmermann's theorems
+assume; cl-ica's code default is tau = 1); von Kuegelgen's settings use tau = 1 as their code.
 """
 from __future__ import annotations
 
@@ -61,15 +64,18 @@ PAPER = replace(Config(), steps=100_000, zimmermann_steps_factor=3, batch_size=6
 
 
 def _method(cfg: Config, name: str, proc) -> tr.SSLMethod:
-    zim = proc.name in ZIMMERMANN
-    # on a non-spherical latent, objectives that only see directions get one extra output dim
-    dim_out = len(proc.content_idx) + (0 if zim or name not in tr.SPHERICAL else 1)
+    # objectives that only see directions get one extra output dim unless the latent is a sphere
+    sphere_latent = proc.name == "sphere_vmf"
+    dim_out = len(proc.content_idx) + (0 if sphere_latent or name not in tr.SPHERICAL else 1)
     hidden = tr.paper_hidden(proc.dim_x) if cfg.paper_encoder else cfg.hidden
     kw = {}
     if name == "infonce":  # Zimmermann's two forms; von Kuegelgen's log-mean-exp denominator
-        kw = ({"similarity": "dot", "tau": 1.0 / cfg.kappa} if proc.name == "sphere_vmf" else
-              {"similarity": "l2sq", "tau": 1.0,
-               "denominator": "logsumexp" if zim else "logmeanexp"})
+        if sphere_latent:  # vMF(kappa) conditional <-> exp(h.h~/tau) with tau = 1/kappa
+            kw = {"similarity": "dot", "tau": 1.0 / cfg.kappa}
+        elif proc.name in ZIMMERMANN:  # N(z, s^2) conditional <-> exp(-|h-h~|^2/tau), tau = 2s^2
+            kw = {"similarity": "l2sq", "tau": 2 * proc.scale**2, "denominator": "logsumexp"}
+        else:
+            kw = {"similarity": "l2sq", "tau": 1.0, "denominator": "logmeanexp"}
     elif name == "er":
         kw = {"kappa": cfg.er_kappa}
     return tr.make_method(name, dim_in=proc.dim_x, dim_out=dim_out, hidden=hidden, **kw)
