@@ -14,3 +14,4 @@ __all__ = [
     "make_mlp_encoder", "method_names", "paper_hidden", "register_method", "resolve_device",
     "train",
 ]
+from mitheory.train._methods_family_b import FMIAlpha, MINC, MMI, SpectralContrastive, effective_rank, gradient_variance  # noqa: E402,F401,I001  (registers "mmi", "spectral", "fmi_alpha", "minc")
