@@ -164,6 +164,18 @@ def verdicts(runs, cfg) -> list[dict]:
     return out
 
 
+def table(results: dict) -> list[dict]:
+    """The headline table: mean +- sd over seeds of each R^2 (blank where not defined)."""
+    def ms(row, key):
+        m, sd = row[key], row[key + "_sd"]
+        return "" if m is None or m != m else f"{m:.3f} ± {sd:.3f}"
+    return [{"setting": r["setting"], "objective": r["objective"],
+             "content R2 lin": ms(r, "content_r2_linear"), "content R2 ker": ms(r, "content_r2_kernel"),
+             "style R2 lin": ms(r, "style_r2_linear"), "style R2 ker": ms(r, "style_r2_kernel"),
+             "style-from-true-content R2 ker": ms(r, "style_from_content_r2_kernel"),
+             "MCC": f"{r['mcc']:.3f}"} for r in results["summary"]]
+
+
 def plot(results: dict):
     import pandas as pd
     import seaborn as sns
@@ -190,7 +202,7 @@ def plot(results: dict):
 def main(argv=None):
     run_study("latent_identifiability", Config, run, plot, argv, quick=QUICK,
               presets={"paper_scale": PAPER}, description=__doc__,
-              tables=lambda r: {"latent_identifiability": r["summary"]})
+              tables=lambda r: {"latent_identifiability": table(r)})
 
 
 if __name__ == "__main__":
