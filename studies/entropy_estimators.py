@@ -25,7 +25,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from mitheory import generative, info, stats, train as tr
+from mitheory import generative, info, train as tr
 from mitheory._rng import int_seed, spawn
 from mitheory.claims import claim_verdict
 from mitheory.cli import parallel_map, run_study

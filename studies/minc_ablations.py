@@ -84,7 +84,7 @@ def _train_cell(cfg: Config, ci: int, rep: int) -> dict:
 def _grad_variance(cfg: Config) -> list[dict]:
     """Gradient spread at one fixed encoder (briefly trained with the spectral loss)."""
     proc = generative.make_process(cfg.processes[0], seed=int_seed((cfg.seed, 0, 0)))
-    d, ss_pre, ss_gv = len(proc.content_idx), *spawn((cfg.seed, 99), 2)
+    d, ss_pre, _ = len(proc.content_idx), *spawn((cfg.seed, 99), 2)
     base = tr.make_method("spectral", dim_in=proc.dim_x, dim_out=d, hidden=cfg.hidden)
     tr.train(base, proc, tr.TrainConfig(steps=cfg.gv_pretrain_steps, batch_size=cfg.batch_size,
                                         device="cpu", progress=False), seed=ss_pre)

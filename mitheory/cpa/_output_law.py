@@ -113,7 +113,6 @@ def output_mixture(net: nn.Module | CPANetwork, prototypes: Any, noise_cov: Any,
     P(\\text{exit}_n)`, since on the event "no exit" the output equals the affine image.
     """
     cnet, xt = prepare(net, prototypes, "prototypes", device)
-    dev = cnet.device
     w = _weights(weights, len(xt))
     lt = noise_factor(noise_cov, int(np.prod(xt.shape[1:]))).T
     rm = region_affine_map(cnet, xt)

@@ -106,7 +106,6 @@ def region_code(net: nn.Module | CPANetwork, x: Any, *, chunk_size: int | None =
         Two inputs lie in the same activation region iff their rows are equal.
     """
     cnet, xt = prepare(net, x, "x", device)
-    dev = cnet.device
     width = max_kink_width(cnet, xt)
     out = []
     with torch.no_grad():

@@ -20,10 +20,12 @@ from mitheory.info._second_order import (entropy_gaussian_plugin, logdet_entropy
                                          pairwise_entropy_torch)
 
 # Variational lower bounds (trainable critics / decoders)
-from mitheory.info._variational import (ConcatCritic, ERBoundEstimator, GaussianDecoder,
-                                        SeparableCritic, VariationalMIEstimator, VMFDecoder,
-                                        dv_lower_bound, er_lower_bound, infonce_lower_bound,
-                                        mi_lower_bound_er, mine_surrogate_loss, nwj_lower_bound)
+from mitheory.info._variational import (ConcatCritic, SeparableCritic, VariationalMIEstimator,
+                                        dv_lower_bound, infonce_lower_bound, mine_surrogate_loss,
+                                        nwj_lower_bound)
+# The ER bound (entropy + reconstruction) and its decoders
+from mitheory.info._er_bound import (ERBoundEstimator, GaussianDecoder, VMFDecoder,
+                                     er_lower_bound, mi_lower_bound_er)
 
 from mitheory.info import tasks  # noqa: E402  (public submodule)
 

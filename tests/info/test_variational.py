@@ -11,11 +11,11 @@ from scipy import integrate, stats
 
 from mitheory._types import InfoValue
 from mitheory.info import entropy_knn
-from mitheory.info._variational import (ConcatCritic, ERBoundEstimator, GaussianDecoder,
-                                        SeparableCritic, VariationalMIEstimator, VMFDecoder,
-                                        _log_vmf_normalizer, _LogIv, dv_lower_bound,
-                                        er_lower_bound, infonce_lower_bound, mi_lower_bound_er,
-                                        mine_surrogate_loss, nwj_lower_bound)
+from mitheory.info._er_bound import (ERBoundEstimator, GaussianDecoder, VMFDecoder,
+                                     _log_vmf_normalizer, _LogIv, er_lower_bound, mi_lower_bound_er)
+from mitheory.info._variational import (ConcatCritic, SeparableCritic, VariationalMIEstimator,
+                                        dv_lower_bound, infonce_lower_bound, mine_surrogate_loss,
+                                        nwj_lower_bound)
 
 RHO = 0.8
 
