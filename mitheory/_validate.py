@@ -143,6 +143,22 @@ def check_embeddings(z: Any, name: str = "z", *, min_samples: int = 2) -> None:
     check_finite_tensor(z, name)
 
 
+def check_unit_norm(z: Any, name: str, *, atol: float, hint: str = "") -> None:
+    """Raise unless every row of ``z`` (numpy array or torch tensor) has L2 norm within ``atol`` of 1.
+
+    ``hint`` is appended to the message (e.g. how to normalise, or which option needs it).
+    """
+    if hasattr(z, "detach"):  # torch tensor: no graph, no host copy of the whole batch
+        import torch
+
+        dev = float((torch.linalg.vector_norm(z.detach(), dim=1) - 1.0).abs().max())
+    else:
+        dev = float(np.max(np.abs(np.linalg.norm(np.asarray(z), axis=1) - 1.0)))
+    if not dev <= atol:
+        raise ValueError(f"{name} rows must be unit norm, i.e. lie on the unit sphere "
+                         f"(max | ||z_i|| - 1 | = {dev:.3g} > {atol:g}){hint}")
+
+
 def check_pair(z_a: Any, z_b: Any, *, min_samples: int = 2) -> None:
     """Check two views' embeddings have the same shape (and are valid)."""
     check_embeddings(z_a, "z_a", min_samples=min_samples)

@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike
 from torch import nn
 
 from mitheory._types import InfoValue, Seed, Unit, convert
-from mitheory._validate import check_finite_tensor, check_int, check_option
+from mitheory._validate import check_finite_tensor, check_int, check_option, check_unit_norm
 from mitheory.info._knn import entropy_knn
 from mitheory.info._variational import (_check_hidden, _mlp, _pair, _TorchEstimator,
                                         _true_mi_details)
@@ -317,7 +317,7 @@ class ERBoundEstimator(_TorchEstimator):
         """Fit q(y|x) by maximum likelihood on ``(x, y)``; returns ``self``."""
         xa, ya = _pair(x, y)
         if self.decoder == "vmf":
-            _check_unit_norm(ya)
+            check_unit_norm(ya, "y", atol=1e-6, hint=" (decoder='vmf')")
 
         def build(dx: int, dy: int) -> nn.Module:
             if self.decoder == "vmf":
@@ -347,7 +347,7 @@ class ERBoundEstimator(_TorchEstimator):
         xa, ya = _pair(x, y, min_samples=1)
         self._check_fitted(xa, ya)
         if self.decoder == "vmf":
-            _check_unit_norm(ya)
+            check_unit_norm(ya, "y", atol=1e-6, hint=" (decoder='vmf')")
         lq = self.decoder_.log_prob(*self._tensors(xa, ya)).double().cpu().numpy()
         return lq - float(np.log(self.y_scale_).sum()) if self.y_scale_ is not None else lq
 
@@ -361,9 +361,3 @@ class ERBoundEstimator(_TorchEstimator):
         details = {**v.details, "decoder": self.decoder, "hidden": list(self.hidden),
                    "steps": self.steps, "best_step": self.best_step_, "n_train": self.n_train_}
         return InfoValue(v.value, v.unit, v.kind, f"er_bound_{self.decoder}", v.n_samples, details)
-
-
-def _check_unit_norm(y: np.ndarray) -> None:
-    dev = float(np.max(np.abs(np.linalg.norm(y, axis=1) - 1.0)))
-    if dev > 1e-6:
-        raise ValueError(f"y must lie on the unit sphere for decoder='vmf' (max | |y| - 1 | = {dev:.3g})")

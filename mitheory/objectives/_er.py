@@ -16,14 +16,16 @@ from mitheory._validate import (
     check_option,
     check_pair,
     check_positive,
+    check_unit_norm,
 )
 from mitheory.objectives._distributed import gather_with_grad
 from mitheory.objectives._vmf import (
-    _check_unit_norm,
     _log_vmf_normalizer_official,
     log_vmf_normalizer,
 )
 
+_NORM_HINT = ("; L2-normalise first (e.g. torch.nn.functional.normalize) or pass "
+              "normalize=True")
 Reduction = Literal["plugin", "joe"]
 Normalizer = Literal["exact", "official"]
 
@@ -101,7 +103,7 @@ def entropy_vmf_kde(
     check_embeddings(z, "z", min_samples=3 if leave_one_out else 2)
     kappa = check_positive(kappa, "kappa")
     check_option(reduction, "reduction", ("plugin", "joe"))
-    _check_unit_norm(z, "z", atol=UNIT_NORM_ATOL)
+    check_unit_norm(z, "z", atol=UNIT_NORM_ATOL, hint=_NORM_HINT)
     log_c = _log_c(z.shape[1], kappa, normalizer)
     zz = gather_with_grad(z) if gather else z  # (k, d)
     k = zz.shape[0]
@@ -148,8 +150,8 @@ def reconstruction_vmf(
     """
     check_pair(z_a, z_b)
     kappa = check_positive(kappa, "kappa")
-    _check_unit_norm(z_a, "z_a", atol=UNIT_NORM_ATOL)
-    _check_unit_norm(z_b, "z_b", atol=UNIT_NORM_ATOL)
+    check_unit_norm(z_a, "z_a", atol=UNIT_NORM_ATOL, hint=_NORM_HINT)
+    check_unit_norm(z_b, "z_b", atol=UNIT_NORM_ATOL, hint=_NORM_HINT)
     log_c = _log_c(z_a.shape[1], kappa, normalizer)
     return -(kappa * (z_a * z_b).sum(1)).mean() - log_c
 

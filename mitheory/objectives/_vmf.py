@@ -188,15 +188,3 @@ def _log_vmf_normalizer_official(dim: int, kappa: float) -> float:
     return (d / 2 - 1) * math.log(k) - (d / 2) * math.log(2 * math.pi) - math.log(
         float(sc.iv(d / 2 - 1, k)) + 1e-7
     )
-
-
-def _check_unit_norm(z, name: str, *, atol: float) -> None:
-    """Raise unless every row of a torch tensor has L2 norm within ``atol`` of 1."""
-    import torch
-
-    dev = (torch.linalg.vector_norm(z.detach(), dim=1) - 1.0).abs().max()
-    if not bool(dev <= atol):
-        raise ValueError(
-            f"{name} rows must be unit norm (max | ||z_i|| - 1 | = {float(dev):.3g} > {atol:g});"
-            " L2-normalise first (e.g. torch.nn.functional.normalize) or pass normalize=True"
-        )
