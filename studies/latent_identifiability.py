@@ -29,6 +29,7 @@ from mitheory import generative, train as tr
 from mitheory._rng import int_seed, spawn
 from mitheory.claims import claim_verdict
 from mitheory.cli import parallel_map, run_study
+from mitheory.models import paper_hidden
 from mitheory.plotting import subplots
 
 ZIMMERMANN = ("sphere_vmf", "box_normal", "box_laplace")
@@ -63,22 +64,22 @@ PAPER = replace(Config(), steps=100_000, zimmermann_steps_factor=3, batch_size=6
                 paper_encoder=True, n_seeds=3)
 
 
+def _options(cfg: Config, name: str, proc) -> dict:
+    if name == "infonce":  # Zimmermann's two forms; von Kuegelgen's log-mean-exp denominator
+        if proc.name == "sphere_vmf":  # vMF(kappa) conditional <-> exp(h.h~/tau), tau = 1/kappa
+            return {"similarity": "dot", "tau": 1.0 / cfg.kappa}
+        if proc.name in ZIMMERMANN:  # N(z, s^2) conditional <-> exp(-|h-h~|^2/tau), tau = 2s^2
+            return {"similarity": "l2sq", "tau": 2 * proc.scale**2, "denominator": "logsumexp"}
+        return {"similarity": "l2sq", "tau": 1.0, "denominator": "logmeanexp"}
+    return {"kappa": cfg.er_kappa} if name == "er" else {}
+
+
 def _method(cfg: Config, name: str, proc) -> tr.SSLMethod:
     # objectives that only see directions get one extra output dim unless the latent is a sphere
-    sphere_latent = proc.name == "sphere_vmf"
-    dim_out = len(proc.content_idx) + (0 if sphere_latent or name not in tr.SPHERICAL else 1)
-    hidden = tr.paper_hidden(proc.dim_x) if cfg.paper_encoder else cfg.hidden
-    kw = {}
-    if name == "infonce":  # Zimmermann's two forms; von Kuegelgen's log-mean-exp denominator
-        if sphere_latent:  # vMF(kappa) conditional <-> exp(h.h~/tau) with tau = 1/kappa
-            kw = {"similarity": "dot", "tau": 1.0 / cfg.kappa}
-        elif proc.name in ZIMMERMANN:  # N(z, s^2) conditional <-> exp(-|h-h~|^2/tau), tau = 2s^2
-            kw = {"similarity": "l2sq", "tau": 2 * proc.scale**2, "denominator": "logsumexp"}
-        else:
-            kw = {"similarity": "l2sq", "tau": 1.0, "denominator": "logmeanexp"}
-    elif name == "er":
-        kw = {"kappa": cfg.er_kappa}
-    return tr.make_method(name, dim_in=proc.dim_x, dim_out=dim_out, hidden=hidden, **kw)
+    kw = _options(cfg, name, proc)
+    hidden = paper_hidden(proc.dim_x) if cfg.paper_encoder else cfg.hidden
+    return tr.make_method(name, dim_in=proc.dim_x, dim_out=tr.representation_dim(name, proc, **kw),
+                          hidden=hidden, **kw)
 
 
 def _cell(cfg: Config, si: int, rep: int, oi: int) -> dict:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from mitheory import generative, train as tr
+from mitheory import generative, stats, train as tr
 from mitheory._rng import int_seed, spawn
 from mitheory.claims import claim_verdict
 from mitheory.cli import parallel_map, run_study
@@ -74,7 +74,7 @@ def _train_cell(cfg: Config, ci: int, rep: int) -> dict:
     h, _ = tr.embed_samples(m, proc, cfg.n_eval, seed=ss_rank)
     row = {"process": pname, "label": label, "replicate": rep, "content_r2_linear":
            ev["content"]["linear"], "content_r2_kernel": ev["content"]["kernel"],
-           "effective_rank": tr.effective_rank(h), "dim_z": h.shape[1],
+           "effective_rank": stats.effective_rank(h), "dim_z": h.shape[1],
            "loss_curve": res.losses, "wall_time_s": res.wall_time_s}
     print(f"{pname:10s} {label:20s} rep {rep}: R2 lin {row['content_r2_linear']:.3f} "
           f"ker {row['content_r2_kernel']:.3f} erank {row['effective_rank']:.2f}", flush=True)
@@ -97,7 +97,7 @@ def _grad_variance(cfg: Config) -> list[dict]:
                                       ("minc ema=0.8", "minc", MINC, 10)):
             m = tr.make_method(name, dim_in=proc.dim_x, dim_out=d, hidden=cfg.hidden, **kw)
             m.encoder.load_state_dict(base.encoder.state_dict())
-            if hasattr(m, "target"):
+            if isinstance(m, tr.EMATarget):
                 m.target = copy.deepcopy(m.encoder).requires_grad_(False)
             g = tr.gradient_variance(m, proc, batch_size=b, n_batches=cfg.gv_batches,
                                      n_warmup=warm, seed=int_seed((cfg.seed, bi)))

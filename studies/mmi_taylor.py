@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
-from mitheory import generative, info, objectives as obj, train as tr
+from mitheory import generative, info, objectives as obj, stats, train as tr
 from mitheory._rng import as_generator, int_seed, spawn
 from mitheory.claims import claim_verdict
 from mitheory.cli import run_study
@@ -102,7 +102,7 @@ def train_curves(cfg: Config, proc) -> list[dict]:
             ev = tr.evaluate_identifiability(m, proc, n_fit=cfg.n_eval, n_eval=cfg.n_eval,
                                              n_kernel_fit=1000, seed=ss_e, style_baseline=False)
             za, zb = _pairs(m, proc, cfg.n_eval, ss_p)
-            row.update(content_r2_linear=ev["content"]["linear"], effective_rank=tr.effective_rank(za),
+            row.update(content_r2_linear=ev["content"]["linear"], effective_rank=stats.effective_rank(za),
                        content_r2_kernel=ev["content"]["kernel"],
                        mi_gaussian_nats=info.mi_gaussian_plugin(za, zb).value, failed=None)
         except (FloatingPointError, ValueError) as exc:  # diverged Taylor loss / singular cov

@@ -1,22 +1,29 @@
-"""Small-scale training for the studies: encoders, SSL methods over ``mitheory.objectives``, loop.
+"""Small-scale training for the studies: the method registry, the loop, evaluation cells.
 
-Importing the package registers every built-in method (``method_names()`` lists them).
+Methods are organised by concept (contrastive; entropy + reconstruction; decorrelation / log-det;
+distillation with a target network) and registered once each with a :class:`MethodSpec`;
+importing the package registers every built-in method (``method_names()`` lists them,
+``method_spec(name)`` gives the record).
 """
-from mitheory.train._encoders import SphereNorm, make_mlp_encoder, paper_hidden
+from mitheory.train._method import (CONCEPTS, EMATarget, MethodSpec, ObjectiveMethod,
+                                    SSLMethod, make_method, method_names, method_spec,
+                                    register_method, register_objective, registry_table)
+# concept modules register their methods on import, in this order
+from mitheory.train._contrastive import InfoNCE  # noqa: I001
+from mitheory.train._decorrelation import MMI, VICREG_ESTIMATORS
+from mitheory.train._distillation import BYOL, MINC
+from mitheory.train._entropy_reconstruction import ERBYOL
+from mitheory.train._diagnostics import gradient_variance
 from mitheory.train._evaluate import evaluate_identifiability
-from mitheory.train._loop import TrainConfig, TrainResult, embed_samples, resolve_device, train
-from mitheory.train._methods import (BYOL, ER, METHODS, SPHERICAL, BarlowTwins, InfoNCE, SimCLR,
-                                     SSLMethod, VICReg, make_method, method_names,
-                                     register_method)
-from mitheory.train._methods_family_a import ERBYOL, VICREG_ESTIMATORS, ERSimCLR, VICRegEntropy
-from mitheory.train._methods_family_b import (MINC, MMI, FMIAlpha, SpectralContrastive,
-                                              effective_rank, gradient_variance)
+from mitheory.train._fit import FitResult, fit_and_evaluate, probe_accuracy, representation_dim
+from mitheory.train._loop import (TrainConfig, TrainResult, embed_pairs, embed_samples,
+                                  resolve_device, train)
 
 __all__ = [
-    "BYOL", "ER", "ERBYOL", "ERSimCLR", "FMIAlpha", "METHODS", "MINC", "MMI", "SPHERICAL",
-    "BarlowTwins", "InfoNCE", "SSLMethod", "SimCLR", "SpectralContrastive", "SphereNorm",
-    "TrainConfig", "TrainResult", "VICREG_ESTIMATORS", "VICReg", "VICRegEntropy",
-    "effective_rank", "embed_samples", "evaluate_identifiability", "gradient_variance",
-    "make_method", "make_mlp_encoder", "method_names", "paper_hidden", "register_method",
-    "resolve_device", "train",
+    "BYOL", "CONCEPTS", "EMATarget", "ERBYOL", "FitResult", "InfoNCE", "MINC", "MMI",
+    "MethodSpec", "ObjectiveMethod", "SSLMethod", "TrainConfig", "TrainResult",
+    "VICREG_ESTIMATORS", "embed_pairs", "embed_samples", "evaluate_identifiability",
+    "fit_and_evaluate", "gradient_variance", "make_method", "method_names", "method_spec",
+    "probe_accuracy", "register_method", "register_objective", "registry_table",
+    "representation_dim", "resolve_device", "train",
 ]

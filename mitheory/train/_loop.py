@@ -5,7 +5,6 @@ Deterministic on CPU for a given seed (data stream and initialisation come from 
 """
 from __future__ import annotations
 
-import math
 import sys
 import time
 from dataclasses import dataclass, field
@@ -14,9 +13,11 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
-from mitheory._rng import as_generator, spawn, torch_generator
+from mitheory._rng import as_generator, spawn
 from mitheory._types import Seed
 from mitheory._validate import check_int, check_positive
+from mitheory.models import init_linear_
+from mitheory.train._method import EMATarget, SSLMethod
 
 
 @dataclass(frozen=True)
@@ -74,19 +75,7 @@ def resolve_device(device: str) -> torch.device:
     return dev
 
 
-def _init_params(module: torch.nn.Module, seed: Seed) -> None:
-    """Re-initialise every Linear layer from an explicit generator (no global RNG)."""
-    g = torch_generator(seed)
-    for m in module.modules():
-        if isinstance(m, torch.nn.Linear):
-            bound = 1.0 / math.sqrt(m.in_features)  # PyTorch's default kaiming-uniform(a=sqrt 5)
-            with torch.no_grad():
-                m.weight.uniform_(-bound, bound, generator=g)
-                if m.bias is not None:
-                    m.bias.uniform_(-bound, bound, generator=g)
-
-
-def train(method: Any, process: Any, cfg: TrainConfig, *, seed: Seed = 0) -> TrainResult:
+def train(method: SSLMethod, process: Any, cfg: TrainConfig, *, seed: Seed = 0) -> TrainResult:
     """Train ``method`` (an ``SSLMethod``) on positive pairs drawn from ``process``.
 
     Parameters
@@ -109,8 +98,8 @@ def train(method: Any, process: Any, cfg: TrainConfig, *, seed: Seed = 0) -> Tra
     check_positive(cfg.lr, "lr")
     ss_init, ss_data = spawn(seed, 2)
     device = resolve_device(cfg.device)
-    _init_params(method, ss_init)
-    if hasattr(method, "target"):  # EMA target starts as a copy of the online encoder
+    init_linear_(method, ss_init)
+    if isinstance(method, EMATarget):  # the target starts as a copy of the online encoder
         method.target.load_state_dict(method.encoder.state_dict())
     method.to(device).train()
     params = [p for p in method.parameters() if p.requires_grad]
@@ -123,7 +112,7 @@ def train(method: Any, process: Any, cfg: TrainConfig, *, seed: Seed = 0) -> Tra
     for step in bar:
         batch = process.sample_pairs(cfg.batch_size, seed=rng)
         x_neg = None
-        if getattr(method, "needs_negatives", False):
+        if method.needs_negatives:
             x_neg = process.sample_negatives(cfg.batch_size, seed=rng)[0].to(device)
         loss = method.loss(batch.x.to(device), batch.x_tilde.to(device), x_neg)
         if not torch.isfinite(loss):
@@ -152,3 +141,17 @@ def embed_samples(method: Any, process: Any, n: int, *, seed: Seed,
     device = next(method.parameters()).device
     hs = [method.embed(x[i:i + batch_size].to(device)).cpu() for i in range(0, n, batch_size)]
     return torch.cat(hs).double().numpy(), z.double().numpy()
+
+
+@torch.no_grad()
+def embed_pairs(method: Any, process: Any, n: int, *, seed: Seed,
+                batch_size: int = 4096) -> tuple[Any, Any]:
+    """Embed ``n`` fresh positive pairs: returns numpy ``(h(x), h(x~))``, each ``(n, dim_out)``."""
+    b = process.sample_pairs(n, seed=seed)
+    device = next(method.parameters()).device
+
+    def emb(x):
+        return torch.cat([method.embed(x[i:i + batch_size].to(device)).cpu()
+                          for i in range(0, n, batch_size)]).double().numpy()
+
+    return emb(b.x), emb(b.x_tilde)

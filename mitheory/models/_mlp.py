@@ -5,12 +5,15 @@ cl-ica ``encoders.get_mlp``: n -> 10n -> 50n -> 50n -> 50n -> 50n -> 10n -> n wi
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Literal
 
 import torch
 from torch import nn
 
+from mitheory._rng import torch_generator
+from mitheory._types import Seed
 from mitheory._validate import check_int, check_option
 
 OutputMap = Literal["none", "sphere"]
@@ -63,3 +66,22 @@ def make_mlp_encoder(
     if output == "sphere":
         layers.append(SphereNorm())
     return nn.Sequential(*layers)
+
+
+def init_linear_(module: nn.Module, seed: Seed) -> nn.Module:
+    """Re-initialise every ``nn.Linear`` in ``module`` from an explicit generator, in place.
+
+    Weights and biases are drawn U(-1/sqrt(fan_in), 1/sqrt(fan_in)), PyTorch's default
+    (kaiming-uniform with a = sqrt 5), in ``module.modules()`` order, from
+    ``torch_generator(seed)``: no global RNG is touched, so the same seed gives the same network
+    whatever ran before. Returns ``module``.
+    """
+    g = torch_generator(seed)
+    for m in module.modules():
+        if isinstance(m, nn.Linear):
+            bound = 1.0 / math.sqrt(m.in_features)
+            with torch.no_grad():
+                m.weight.uniform_(-bound, bound, generator=g)
+                if m.bias is not None:
+                    m.bias.uniform_(-bound, bound, generator=g)
+    return module

@@ -1,0 +1,49 @@
+"""Contrastive methods: InfoNCE (Zimmermann / von Kuegelgen forms), SimCLR, spectral, f-MI.
+
+Each calls its loss in ``mitheory.objectives``; only InfoNCE, which draws fresh negatives, needs
+a class of its own.
+"""
+from __future__ import annotations
+
+from torch import nn
+
+from mitheory import objectives as obj
+from mitheory.train._method import SSLMethod, register_method, register_objective
+
+
+class InfoNCE(SSLMethod):
+    """InfoNCE in Zimmermann et al.'s forms: dot product on the sphere or squared-L2 energies.
+
+    Negatives are fresh independent marginal samples ``x_neg`` (von Kuegelgen), and the positive
+    is part of the denominator (cl-ica ``SimCLRLoss`` / ``LpSimCLRLoss``).
+    """
+
+    name = "infonce"
+    needs_negatives = True
+
+    def __init__(self, encoder: nn.Module, *, tau: float = 1.0, similarity: str = "l2sq",
+                 denominator: str = "logsumexp") -> None:
+        super().__init__(encoder)
+        self.tau, self.similarity, self.denominator = tau, similarity, denominator
+
+    def loss(self, x_a, x_b, x_neg=None):
+        z_neg = self.encoder(x_neg) if x_neg is not None else None
+        return obj.infonce_loss(self.encoder(x_a), self.encoder(x_b), z_neg, tau=self.tau,
+                                similarity=self.similarity, denominator=self.denominator)
+
+
+def _dot(options) -> bool:
+    return options.get("similarity", "l2sq") == "dot"
+
+
+register_method("infonce", lambda enc, d, **kw: InfoNCE(enc, **kw), concept="contrastive",
+                objective="infonce_loss", needs_negatives=True, sphere_output=_dot,
+                output_normalised=_dot, scale_invariant=_dot,
+                summary="InfoNCE with fresh marginal negatives (dot on the sphere or -|.|^2)")
+register_objective("simclr", obj.nt_xent_loss, concept="contrastive", output_normalised=True,
+                   scale_invariant=True, summary="SimCLR NT-Xent on the 2N x 2N batch (cosine)")
+register_objective("spectral", obj.spectral_contrastive_loss, concept="contrastive",
+                   summary="spectral contrastive loss (official form, norm clip at sqrt(mu))")
+register_objective("fmi_alpha", obj.f_mi_alpha_loss, concept="contrastive",
+                   defaults={"alpha": 2.0, "ratio": "exp"},
+                   summary="alpha-divergence f-MI bound (alpha=2, ratio='linear': spectral)")

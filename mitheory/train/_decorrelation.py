@@ -1,0 +1,56 @@
+"""Decorrelation and log-det methods: VICReg, VICReg with entropy estimators, Barlow Twins, MMI.
+
+Each calls its loss in ``mitheory.objectives``; the VICReg-entropy and MMI settings are
+``reconstructed`` (dossiers vicreg_infotheory.md and mmi_minc.md section 1.4).
+"""
+from __future__ import annotations
+
+from torch import nn
+
+from mitheory import objectives as obj
+from mitheory._validate import check_option
+from mitheory.train._method import SSLMethod, register_method, register_objective
+
+VICREG_ESTIMATORS: tuple[str, ...] = ("logdet", "kl", "bhattacharyya")
+
+
+class MMI(SSLMethod):
+    """MMI: minus the second-order (log-det) MI of the two views' embeddings.
+
+    ``logdet`` is ``"taylor"`` (order ``order``, rescaling ``beta``: a number or a rule of
+    :func:`~mitheory.objectives.taylor_rescaling`) or ``"exact"``.
+    """
+
+    name = "mmi"
+
+    def __init__(self, encoder: nn.Module, *, logdet: str = "taylor", order: int = 4,
+                 beta: float | str = "trace", eps: float = 0.0) -> None:
+        super().__init__(encoder)
+        self.logdet = check_option(logdet, "logdet", ("taylor", "exact"))
+        self.order, self.beta, self.eps = order, beta, eps
+
+    def loss(self, x_a, x_b, x_neg=None):
+        return obj.mmi_loss(self.encoder(x_a), self.encoder(x_b), method=self.logdet,
+                            order=self.order, beta=self.beta, eps=self.eps)
+
+
+register_objective("vicreg", obj.vicreg_loss, concept="decorrelation",
+                   summary="VICReg (official-code averaging convention by default)")
+register_objective("barlow", obj.barlow_twins_loss, concept="decorrelation",
+                   scale_invariant=True,
+                   summary="Barlow Twins (batch-standardised cross-correlation)")
+for _est in VICREG_ESTIMATORS:
+    register_objective(f"vicreg_{_est}", obj.vicreg_entropy_loss, concept="decorrelation",
+                       defaults={"estimator": _est},
+                       summary=f"VICReg invariance minus a {_est} entropy estimate per branch")
+def _mmi_scale_invariant(options) -> bool:
+    # the Gaussian MI of the two views is invariant to a common scale; the Taylor series is too
+    # when beta is a rescaling rule of the matrix (not a fixed number), and eps breaks it
+    beta_rule = isinstance(options.get("beta", "trace"), str)
+    exact = options.get("logdet", "taylor") == "exact"
+    return options.get("eps", 0.0) == 0.0 and (exact or beta_rule)
+
+
+register_method("mmi", lambda enc, d, **kw: MMI(enc, **kw), concept="decorrelation",
+                objective="mmi_loss", scale_invariant=_mmi_scale_invariant,
+                summary="MMI: minus the Taylor or exact log-det (second-order) MI")

@@ -1,0 +1,89 @@
+"""The cell every study grid is made of: build a method, train it, evaluate it on its process.
+
+``fit_and_evaluate`` is train -> identifiability R^2 in one call; ``probe_accuracy`` adds the
+downstream linear probe on a task defined from the true content (``stats.downstream_labels``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mitheory import stats
+from mitheory._rng import spawn
+from mitheory._types import Seed
+from mitheory.generative import SphereProcess
+from mitheory.train._evaluate import evaluate_identifiability
+from mitheory.train._loop import TrainConfig, TrainResult, embed_samples, train
+from mitheory.train._method import SSLMethod, make_method, method_spec
+
+
+@dataclass
+class FitResult:
+    """A trained method, its training record and its identifiability evaluation."""
+
+    method: SSLMethod
+    train: TrainResult
+    evaluation: dict[str, Any]
+
+    def r2(self, block: str = "content") -> dict[str, float]:
+        """``{"linear": r2, "kernel": r2}`` of one block (``content``, ``style`` or ``all``)."""
+        return self.evaluation[block]
+
+
+def representation_dim(name: str, process: Any, **options: Any) -> int:
+    """Output size for ``name`` on ``process``: the content dimension, plus one when the loss
+    sees only directions (``output_normalised``) and the latent is not itself on a sphere (a
+    direction in R^(n+1) is needed to represent an n-dimensional Euclidean latent)."""
+    extra = method_spec(name).flag("output_normalised", options) and not isinstance(
+        process, SphereProcess)
+    return len(process.content_idx) + int(extra)
+
+
+def fit_and_evaluate(
+    name: str, process: Any, train_cfg: TrainConfig, *, seed_train: Seed, seed_eval: Seed,
+    dim_out: int | None = None, hidden: tuple[int, ...] = (128, 128, 128), n_fit: int = 4096,
+    n_eval: int = 4096, n_kernel_fit: int = 1500, kernel: bool = True,
+    style_baseline: bool = False, **options: Any,
+) -> FitResult:
+    """``make_method`` -> ``train`` -> ``evaluate_identifiability`` on one process.
+
+    Parameters
+    ----------
+    name : str
+        A registered method (``method_names()``); ``options`` go to it.
+    process : LatentProcess
+    train_cfg : TrainConfig
+    seed_train, seed_eval : int, tuple of int, SeedSequence or Generator
+        The training stream (initialisation + data) and the evaluation samples.
+    dim_out : int, optional
+        Representation size (default: :func:`representation_dim`).
+    hidden, n_fit, n_eval, n_kernel_fit, kernel, style_baseline
+        As in ``make_method`` and ``evaluate_identifiability``.
+
+    Returns
+    -------
+    FitResult
+    """
+    d = representation_dim(name, process, **options) if dim_out is None else dim_out
+    method = make_method(name, dim_in=process.dim_x, dim_out=d, hidden=hidden, **options)
+    res = train(method, process, train_cfg, seed=seed_train)
+    ev = evaluate_identifiability(method, process, n_fit=n_fit, n_eval=n_eval,
+                                  n_kernel_fit=n_kernel_fit, kernel=kernel, seed=seed_eval,
+                                  style_baseline=style_baseline)
+    return FitResult(method, res, ev)
+
+
+def probe_accuracy(method: SSLMethod, process: Any, *, n_fit: int, n_eval: int,
+                   n_classes: int, task_seed: Seed, seed: Seed) -> float:
+    """Linear-probe accuracy of ``method``'s representation on a task from the true content.
+
+    The task is ``stats.downstream_labels(content, n_classes=, seed=task_seed)`` (the same task
+    for every method given ``task_seed``); ``seed`` draws the fit and eval samples.
+    """
+    ss_fit, ss_ev = spawn(seed, 2)
+    (h_f, z_f), (h_e, z_e) = (embed_samples(method, process, n, seed=s)
+                              for n, s in ((n_fit, ss_fit), (n_eval, ss_ev)))
+    c = list(process.content_idx)
+    y_f, y_e = (stats.downstream_labels(z[:, c], n_classes=n_classes, seed=task_seed)
+                for z in (z_f, z_e))
+    return stats.linear_probe_accuracy(h_f, y_f, h_e, y_e)["accuracy"]

@@ -1,0 +1,27 @@
+"""The cl-ica MLP encoder and the seeded initialiser."""
+import pytest
+import torch
+
+from mitheory.models import init_linear_, make_mlp_encoder, paper_hidden
+
+
+def test_encoder_shapes_and_sphere_output():
+    enc = make_mlp_encoder(10, 6, hidden=(8, 8), output="sphere")
+    h = enc(torch.randn(5, 10))
+    assert h.shape == (5, 6)
+    # sphere output: unit norm up to float32 rounding
+    assert torch.allclose(h.norm(dim=1), torch.ones(5), atol=1e-6)
+    assert paper_hidden(10) == (100, 500, 500, 500, 500, 100)  # cl-ica get_mlp widths
+    with pytest.raises(ValueError, match="output must be one of"):
+        make_mlp_encoder(10, 6, output="ball")
+
+
+def test_init_linear_is_a_function_of_the_seed_only():
+    nets = []
+    for global_seed in (0, 1):
+        torch.manual_seed(global_seed)  # different global state: no effect on the result
+        nets.append(init_linear_(make_mlp_encoder(5, 3, hidden=(7,)), seed=11))
+    for p, q in zip(nets[0].parameters(), nets[1].parameters()):
+        assert torch.equal(p, q)
+    w = nets[0][0].weight
+    assert float(w.detach().abs().max()) <= 1 / 5 ** 0.5  # U(-1/sqrt(fan_in), 1/sqrt(fan_in))
