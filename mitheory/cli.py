@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import inspect
+import re
 import sys
 import time
 import typing
@@ -20,6 +22,33 @@ from mitheory._rng import seed_everything
 
 def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
+
+
+def field_help(config_cls: type) -> dict[str, str]:
+    """The one-line help of each Config field: the ``# comment`` after it in the class source.
+
+    A comment may continue on the following comment-only lines. Fields without a comment are
+    absent (``tests/studies`` checks that every study field has one).
+    """
+    try:
+        src = inspect.getsource(config_cls)
+    except (OSError, TypeError):  # defined in an interactive session: no source
+        return {}
+    out: dict[str, str] = {}
+    last = None
+    for line in src.splitlines():
+        m = re.match(r"\s+(\w+)\s*:[^#]*?(?:#\s*(.*))?$", line)
+        if m and not line.lstrip().startswith("#"):
+            last = m.group(1)
+            if m.group(2):
+                out[last] = m.group(2).strip()
+            continue
+        c = re.match(r"\s+#\s*(.*)$", line)
+        if c and last in out:
+            out[last] += " " + c.group(1).strip()
+        else:
+            last = None
+    return out
 
 
 def _field_type(cls: type, f: dataclasses.Field) -> Any:
@@ -48,10 +77,12 @@ def build_parser(config_cls: type, *, description: str | None = None,
                         "laptop-scale defaults, and robust on a shared machine; raise it for "
                         "paper-scale runs)")
     defaults = config_cls()
+    helps = field_help(config_cls)
     for f in dataclasses.fields(config_cls):
         typ = _field_type(config_cls, f)
         default = getattr(defaults, f.name)
-        help_ = f"(default: {default!r})"
+        help_ = (helps[f.name] + " " if f.name in helps else "") + f"(default: {default!r})"
+        help_ = help_.replace("%", "%%")  # argparse formats help strings with %
         origin = typing.get_origin(typ)
         if typ is bool:
             p.add_argument(_flag(f.name), action=argparse.BooleanOptionalAction, default=None,

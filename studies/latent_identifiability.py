@@ -26,11 +26,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from mitheory import generative, train as tr
-from mitheory._rng import int_seed, spawn
-from mitheory.claims import claim_verdict
-from mitheory.cli import parallel_map, run_study
 from mitheory.models import paper_hidden
-from mitheory.plotting import subplots
+from mitheory.study import Threshold, group_rows, int_seed, mean_sd, parallel_map, run_study
+from mitheory.study import spawn, subplots, threshold_verdict
 
 ZIMMERMANN = ("sphere_vmf", "box_normal", "box_laplace")
 
@@ -38,22 +36,22 @@ ZIMMERMANN = ("sphere_vmf", "box_normal", "box_laplace")
 @dataclass(frozen=True)
 class Config:
     settings: tuple[str, ...] = ("sphere_vmf", "box_normal", "cs_p1.0", "cs_p0.75", "cs_stat",
-                                 "cs_stat_causal")
-    objectives: tuple[str, ...] = ("infonce", "er", "vicreg", "byol")
-    n_seeds: int = 2
-    seed: int = 0
-    steps: int = 3000
-    zimmermann_steps_factor: int = 1  # cl-ica trains 3x longer (--more-unsupervised 3)
-    batch_size: int = 256
-    lr: float = 2e-3
-    hidden: tuple[int, ...] = (64, 64, 64)
+                                 "cs_stat_causal")  # latent processes (PROCESS_NAMES)
+    objectives: tuple[str, ...] = ("infonce", "er", "vicreg", "byol")  # registered methods
+    n_seeds: int = 2  # replicates: one process (mixing, covariances) and one training each
+    seed: int = 0  # root seed of every stream of the study
+    steps: int = 3000  # training steps per cell
+    zimmermann_steps_factor: int = 1  # step multiplier on sphere/box (cl-ica trains 3x longer)
+    batch_size: int = 256  # positive pairs per step
+    lr: float = 2e-3  # Adam learning rate
+    hidden: tuple[int, ...] = (64, 64, 64)  # encoder hidden widths (ignored with paper_encoder)
     paper_encoder: bool = False  # n -> 10n -> 50n x4 -> 10n -> out (cl-ica get_mlp)
     kappa: float = 10.0  # vMF concentration of the sphere process (and tau = 1/kappa)
     er_kappa: float = 10.0  # ER's vMF kernel/decoder concentration (official default)
-    n_fit: int = 4096
-    n_eval: int = 4096
-    n_kernel_fit: int = 800
-    device: str = "auto"
+    n_fit: int = 4096  # samples the R^2 regressions are fitted on
+    n_eval: int = 4096  # held-out samples R^2 is scored on
+    n_kernel_fit: int = 800  # fit samples of the kernel ridge (O(n^3))
+    device: str = "auto"  # auto, cpu or cuda[:i]
     workers: int = 2  # cells run in parallel processes, one thread each (results do not change)
 
 
@@ -74,14 +72,6 @@ def _options(cfg: Config, name: str, proc) -> dict:
     return {"kappa": cfg.er_kappa} if name == "er" else {}
 
 
-def _method(cfg: Config, name: str, proc) -> tr.SSLMethod:
-    # objectives that only see directions get one extra output dim unless the latent is a sphere
-    kw = _options(cfg, name, proc)
-    hidden = paper_hidden(proc.dim_x) if cfg.paper_encoder else cfg.hidden
-    return tr.make_method(name, dim_in=proc.dim_x, dim_out=tr.representation_dim(name, proc, **kw),
-                          hidden=hidden, **kw)
-
-
 def _cell(cfg: Config, si: int, rep: int, oi: int) -> dict:
     """Train and evaluate one (setting, replicate, objective) cell; seeded by its indices."""
     setting, name = cfg.settings[si], cfg.objectives[oi]
@@ -89,15 +79,21 @@ def _cell(cfg: Config, si: int, rep: int, oi: int) -> dict:
     proc = generative.make_process(setting, seed=int_seed((cfg.seed, si, rep)))
     steps = cfg.steps * (cfg.zimmermann_steps_factor if setting in ZIMMERMANN else 1)
     ss_train, ss_eval = spawn((cfg.seed, si, rep, oi + 1), 2)
-    method = _method(cfg, name, proc)
-    res = tr.train(method, proc, tr.TrainConfig(steps=steps, batch_size=cfg.batch_size, lr=cfg.lr,
-                                                device=cfg.device, progress=cfg.workers == 1),
-                   seed=ss_train)
-    ev = tr.evaluate_identifiability(method, proc, n_fit=cfg.n_fit, n_eval=cfg.n_eval,
-                                     n_kernel_fit=cfg.n_kernel_fit, seed=ss_eval,
-                                     style_baseline=oi == 0)
-    _log(setting, name, rep, ev, res.wall_time_s)
-    return {"setting": setting, "objective": name, "replicate": rep, "train": res.to_dict(), **ev}
+    tcfg = tr.TrainConfig(steps=steps, batch_size=cfg.batch_size, lr=cfg.lr, device=cfg.device,
+                          progress=cfg.workers == 1)
+    fit = tr.fit_and_evaluate(
+        name, proc, tcfg, seed_train=ss_train, seed_eval=ss_eval, n_fit=cfg.n_fit,
+        n_eval=cfg.n_eval, n_kernel_fit=cfg.n_kernel_fit, style_baseline=oi == 0,
+        hidden=paper_hidden(proc.dim_x) if cfg.paper_encoder else cfg.hidden,
+        **_options(cfg, name, proc))
+    ev = fit.evaluation
+    tail = (f"style lin {ev['style']['linear']:.3f} ker {ev['style']['kernel']:.3f}"
+            if "style" in ev else f"MCC {ev['mcc']:.3f}")
+    print(f"{setting:15s} {name:8s} rep {rep}: content R2 lin {ev['content']['linear']:.3f} "
+          f"ker {ev['content']['kernel']:.3f} | {tail} ({fit.train.wall_time_s:.1f} s)",
+          flush=True)
+    return {"setting": setting, "objective": name, "replicate": rep,
+            "train": fit.train.to_dict(), **ev}
 
 
 def run(cfg: Config) -> dict:
@@ -111,57 +107,44 @@ def run(cfg: Config) -> dict:
             "claims": verdicts(runs, cfg)}
 
 
-def _log(setting, name, rep, ev, secs) -> None:
-    tail = (f"style lin {ev['style']['linear']:.3f} ker {ev['style']['kernel']:.3f}"
-            if "style" in ev else f"MCC {ev['mcc']:.3f}")
-    print(f"{setting:15s} {name:8s} rep {rep}: content R2 lin {ev['content']['linear']:.3f} "
-          f"ker {ev['content']['kernel']:.3f} | {tail} ({secs:.1f} s)", flush=True)
-
-
-def _agg(runs, setting, name, key, kind):
-    v = [r[key][kind] for r in runs if r["setting"] == setting and r["objective"] == name
-         and key in r]
-    return (float(np.mean(v)), float(np.std(v))) if v else (float("nan"), float("nan"))
-
-
 def summarise(runs) -> list[dict]:
     rows = []
-    for setting in dict.fromkeys(r["setting"] for r in runs):
-        for name in dict.fromkeys(r["objective"] for r in runs):
-            row = {"setting": setting, "objective": name}
-            for key in ("content", "style", "style_from_content"):
-                for kind in ("linear", "kernel"):
-                    m, s = _agg(runs, setting, name, key, kind)
-                    row[f"{key}_r2_{kind}"], row[f"{key}_r2_{kind}_sd"] = m, s
-            row["mcc"] = float(np.mean([r["mcc"] for r in runs if r["setting"] == setting
-                                        and r["objective"] == name]))
-            rows.append(row)
+    for (setting, name), group in group_rows(runs, "setting", "objective").items():
+        row = {"setting": setting, "objective": name}
+        for key in ("content", "style", "style_from_content"):
+            for kind in ("linear", "kernel"):
+                m, s = mean_sd(r[key][kind] for r in group if key in r)
+                row[f"{key}_r2_{kind}"], row[f"{key}_r2_{kind}_sd"] = m, s
+        row["mcc"] = mean_sd(r["mcc"] for r in group)[0]
+        rows.append(row)
     return rows
+
+
+C2_RULE = Threshold("ER's mean linear R^2 of all latents", (">=", 0.95), ("<", 0.8),
+                    key="er_sphere_linear_r2")
+C3_RULES = (Threshold("min content kernel R^2", (">=", 0.9), ("<", 0.7),
+                      key="min_content_r2_kernel"),
+            Threshold("max style kernel R^2 beyond the R^2 of style from the true content",
+                      ("<=", 0.1), (">", 0.3), key="max_style_excess_over_content_prediction"))
 
 
 def verdicts(runs, cfg) -> list[dict]:
     rows, out = summarise(runs), []
-    sph = [r for r in rows if r["setting"] == "sphere_vmf" and r["objective"] == "er"]
-    if sph:
-        r2 = sph[0]["content_r2_linear"]
-        v = "supported" if r2 >= 0.95 else "not supported" if r2 < 0.8 else "inconclusive"
-        out.append(claim_verdict("C2", v, evidence={"er_sphere_linear_r2": r2,
-                   "all_sphere": [r for r in rows if r["setting"] == "sphere_vmf"]},
-                   criterion="ER on sphere+vMF: mean linear R^2 of all latents >= 0.95 "
-                   "supported, < 0.8 not supported", protocol="reconstructed",
-                   n_seeds=cfg.n_seeds))
+    sph = [r for r in rows if r["setting"] == "sphere_vmf"]
+    er_sph = [r for r in sph if r["objective"] == "er"]
+    if er_sph:
+        out.append(threshold_verdict(
+            "C2", {C2_RULE.name: er_sph[0]["content_r2_linear"]}, [C2_RULE],
+            subject="ER on sphere+vMF", evidence={"all_sphere": sph}, protocol="reconstructed",
+            n_seeds=cfg.n_seeds))
     cs = [r for r in rows if r["setting"].startswith("cs_") and r["objective"] == "er"]
     if cs:
-        content = min(r["content_r2_kernel"] for r in cs)
-        excess = max(r["style_r2_kernel"] - r["style_from_content_r2_kernel"] for r in cs)
-        v = ("supported" if content >= 0.9 and excess <= 0.1 else
-             "not supported" if content < 0.7 or excess > 0.3 else "inconclusive")
-        out.append(claim_verdict("C3", v, evidence={"min_content_r2_kernel": content,
-                   "max_style_excess_over_content_prediction": excess, "rows": cs},
-                   criterion="ER on content/style settings: min content kernel R^2 >= 0.9 and "
-                   "style kernel R^2 exceeds the R^2 of predicting style from true content by "
-                   "<= 0.1 (supported); content < 0.7 or excess > 0.3 not supported",
-                   protocol="reconstructed", n_seeds=cfg.n_seeds))
+        values = {C3_RULES[0].name: min(r["content_r2_kernel"] for r in cs),
+                  C3_RULES[1].name: max(r["style_r2_kernel"] - r["style_from_content_r2_kernel"]
+                                            for r in cs)}
+        out.append(threshold_verdict("C3", values, C3_RULES, subject="ER on content/style",
+                                     evidence={"rows": cs}, protocol="reconstructed",
+                                     n_seeds=cfg.n_seeds))
     return out
 
 

@@ -1,0 +1,130 @@
+"""The public harness every study is written with, so a study reads in one screen.
+
+A study is a frozen ``Config``, ``run(cfg) -> dict`` (numbers only), ``plot(results)`` and
+``main(argv)`` = :func:`run_study`. This module gathers what they share: seed streams
+(:func:`spawn`, :func:`int_seed`, :func:`as_generator`), grids run in worker processes
+(:func:`parallel_map`), grouping of result rows (:func:`group_rows`, :func:`mean_sd`), claim
+verdicts whose criterion text is written from the thresholds that decide them
+(:class:`Threshold`, :func:`threshold_verdict`), and the figure helpers. The training cell
+(``fit_and_evaluate``, ``embed_pairs``, ``probe_accuracy``) lives in :mod:`mitheory.train`.
+"""
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from mitheory._rng import as_generator, int_seed, spawn
+from mitheory.claims import claim_verdict
+from mitheory.cli import parallel_map, run_study
+from mitheory.plotting import subplots
+
+__all__ = [
+    "Threshold", "as_generator", "claim_verdict", "group_rows", "int_seed", "mean_sd",
+    "parallel_map", "run_study", "spawn", "subplots", "threshold_verdict",
+]
+
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
+
+
+def group_rows(rows: Iterable[Mapping[str, Any]], *keys: str) -> dict[tuple, list[Mapping]]:
+    """Rows grouped by the values of ``keys``, groups in order of first appearance.
+
+    >>> group_rows([{"a": 1, "v": 2}, {"a": 0, "v": 3}, {"a": 1, "v": 4}], "a")
+    {(1,): [{'a': 1, 'v': 2}, {'a': 1, 'v': 4}], (0,): [{'a': 0, 'v': 3}]}
+    """
+    if not keys:
+        raise ValueError("keys must name at least one field")
+    out: dict[tuple[Hashable, ...], list[Mapping[str, Any]]] = {}
+    for r in rows:
+        missing = [k for k in keys if k not in r]
+        if missing:
+            raise ValueError(f"row has no field(s) {missing}: {dict(r)!r}")
+        out.setdefault(tuple(r[k] for k in keys), []).append(r)
+    return out
+
+
+def mean_sd(values: Iterable[float]) -> tuple[float, float]:
+    """Mean and population standard deviation (``np.std``, ddof=0); ``(nan, nan)`` if empty."""
+    v = [float(x) for x in values]
+    return (float(np.mean(v)), float(np.std(v))) if v else (float("nan"), float("nan"))
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """One quantity of a verdict and the two thresholds that decide it.
+
+    ``supported=(">=", 0.95)`` means the quantity supports the claim when it is >= 0.95;
+    ``refuted=("<", 0.8)`` means it refutes the claim when it is < 0.8; in between, it is
+    inconclusive. ``quantity`` is the words the criterion text uses for it, ``key`` the name
+    of its value in ``threshold_verdict``'s ``values`` and in the evidence (default: the words).
+    """
+
+    quantity: str
+    supported: tuple[str, float]
+    refuted: tuple[str, float]
+    key: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.key or self.quantity
+
+    def __post_init__(self) -> None:
+        for name in ("supported", "refuted"):
+            op, val = getattr(self, name)
+            if op not in _OPS:
+                raise ValueError(f"{name} operator must be one of {sorted(_OPS)}, got {op!r}")
+            if not np.isfinite(val):
+                raise ValueError(f"{name} threshold must be finite, got {val!r}")
+
+    def decide(self, value: float) -> Literal["supported", "not supported", "inconclusive"]:
+        """The verdict this quantity alone gives (``ValueError`` on a NaN value)."""
+        if not np.isfinite(value):
+            raise ValueError(f"value of {self.quantity!r} must be finite, got {value!r}")
+        if _OPS[self.supported[0]](value, self.supported[1]):
+            return "supported"
+        if _OPS[self.refuted[0]](value, self.refuted[1]):
+            return "not supported"
+        return "inconclusive"
+
+    def text(self, which: str) -> str:
+        op, val = getattr(self, which)
+        return f"{self.quantity} {op} {val:g}"
+
+
+def threshold_verdict(
+    claim: str, values: Mapping[str, float], rules: Sequence[Threshold], *, subject: str,
+    evidence: Mapping[str, Any] | None = None, protocol: str = "toolkit",
+    n_seeds: int | None = None, notes: str = "",
+) -> dict[str, Any]:
+    """A claim record (``claim_verdict``) decided by thresholds, with its criterion written out.
+
+    The claim is ``supported`` when every rule's quantity meets its ``supported`` threshold,
+    ``not supported`` when any meets its ``refuted`` threshold, and ``inconclusive`` otherwise.
+    ``values`` maps each rule's ``name`` (its ``key``, else its words) to its measured number;
+    they are put into the evidence. The criterion text is generated from the rules, so the thresholds are written
+    once.
+
+    Raises
+    ------
+    ValueError
+        If ``rules`` is empty, a rule's quantity has no value, or a value is not finite.
+    """
+    if not rules:
+        raise ValueError("rules must hold at least one Threshold")
+    missing = [r.name for r in rules if r.name not in values]
+    if missing:
+        raise ValueError(f"values has no entry for {missing}")
+    decided = [r.decide(float(values[r.name])) for r in rules]
+    verdict = ("supported" if all(d == "supported" for d in decided) else
+               "not supported" if "not supported" in decided else "inconclusive")
+    criterion = (f"{subject}: supported when " + " and ".join(r.text("supported") for r in rules)
+                 + "; not supported when " + " or ".join(r.text("refuted") for r in rules)
+                 + "; inconclusive otherwise")
+    ev = {**{r.name: float(values[r.name]) for r in rules}, **(evidence or {})}
+    return claim_verdict(claim, verdict, evidence=ev, criterion=criterion, protocol=protocol,
+                         n_seeds=n_seeds, notes=notes)

@@ -1,0 +1,69 @@
+"""The study harness: threshold verdicts, grouping, claim records and the parallel grid."""
+import pytest
+
+from mitheory.claims import claim_verdict
+from mitheory.study import Threshold, group_rows, mean_sd, parallel_map, threshold_verdict
+
+R2 = Threshold("R^2", supported=(">=", 0.95), refuted=("<", 0.8))
+EXCESS = Threshold("excess", supported=("<=", 0.1), refuted=(">", 0.3))
+
+
+@pytest.mark.parametrize("r2,excess,want", [
+    (0.95, 0.1, "supported"),          # both thresholds are inclusive as written
+    (0.97, 0.2, "inconclusive"),       # one quantity in its grey zone
+    (0.79, 0.0, "not supported"),      # one refuting quantity is enough
+    (0.96, 0.31, "not supported"),
+    (0.8, 0.3, "inconclusive"),        # exactly on the refuting side's boundary: not refuted
+])
+def test_threshold_verdict_decides_as_its_criterion_says(r2, excess, want):
+    v = threshold_verdict("C3", {"R^2": r2, "excess": excess}, [R2, EXCESS], subject="ER")
+    assert v["verdict"] == want
+    assert v["criterion"] == ("ER: supported when R^2 >= 0.95 and excess <= 0.1; not supported "
+                              "when R^2 < 0.8 or excess > 0.3; inconclusive otherwise")
+    assert v["evidence"] == {"R^2": r2, "excess": excess}
+
+
+def test_threshold_verdict_rejects_bad_rules_and_values():
+    with pytest.raises(ValueError, match="rules"):
+        threshold_verdict("C2", {}, [], subject="x")
+    with pytest.raises(ValueError, match="no entry"):
+        threshold_verdict("C2", {"other": 1.0}, [R2], subject="x")
+    with pytest.raises(ValueError, match="finite"):
+        threshold_verdict("C2", {"R^2": float("nan")}, [R2], subject="x")
+    with pytest.raises(ValueError, match="operator"):
+        Threshold("q", supported=("=>", 1.0), refuted=("<", 0.0))
+    with pytest.raises(ValueError, match="claim must be one of"):
+        threshold_verdict("C99", {"R^2": 1.0}, [R2], subject="x")
+
+
+def test_claim_verdict_record_and_errors():
+    rec = claim_verdict("C1", "inconclusive", evidence={"a": 1}, criterion="rule", n_seeds=2)
+    assert rec == {"claim": "C1", "verdict": "inconclusive", "criterion": "rule",
+                   "protocol": "toolkit", "n_seeds": 2, "evidence": {"a": 1}, "notes": ""}
+    with pytest.raises(ValueError, match="verdict must be one of"):
+        claim_verdict("C1", "maybe", evidence={}, criterion="")
+    with pytest.raises(ValueError, match="protocol"):
+        claim_verdict("C1", "supported", evidence={}, criterion="", protocol="guess")
+
+
+def test_group_rows_keeps_first_appearance_order():
+    rows = [{"s": "b", "o": 1}, {"s": "a", "o": 1}, {"s": "b", "o": 2}]
+    g = group_rows(rows, "s")
+    assert list(g) == [("b",), ("a",)] and g[("b",)] == [rows[0], rows[2]]
+    assert list(group_rows(rows, "s", "o")) == [("b", 1), ("a", 1), ("b", 2)]
+    with pytest.raises(ValueError, match="no field"):
+        group_rows(rows, "missing")
+    assert mean_sd([1.0, 3.0]) == (2.0, 1.0)  # population sd of {1, 3}
+
+
+def _cell(i, j):
+    from mitheory.study import as_generator
+
+    return float(as_generator((i, j)).standard_normal())
+
+
+def test_parallel_map_is_identical_whatever_the_number_of_workers():
+    args = [(i, j) for i in range(3) for j in range(2)]
+    assert parallel_map(_cell, args, workers=1) == parallel_map(_cell, args, workers=2)
+    with pytest.raises(ValueError, match="workers"):
+        parallel_map(_cell, args, workers=0)
