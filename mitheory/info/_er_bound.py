@@ -14,6 +14,7 @@ import torch
 from numpy.typing import ArrayLike
 from torch import nn
 
+from mitheory._kde import gaussian_log_density
 from mitheory._types import InfoValue, Seed, Unit, convert
 from mitheory._validate import check_finite_tensor, check_int, check_option, check_unit_norm
 from mitheory.info._knn import entropy_knn
@@ -89,8 +90,7 @@ class GaussianDecoder(nn.Module):
             mu, log_sd = out[:, : self.dim_y], out[:, self.dim_y:]
         else:
             mu, log_sd = out, self.log_sd.expand_as(out)
-        z = (y - mu) * torch.exp(-log_sd)
-        return (-0.5 * z**2 - log_sd - 0.5 * math.log(2 * math.pi)).sum(-1)
+        return gaussian_log_density(y, mu, log_sd)
 
 
 class _LogIv(torch.autograd.Function):

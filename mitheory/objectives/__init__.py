@@ -8,6 +8,11 @@ from mitheory.objectives._barlow import barlow_twins_loss
 from mitheory.objectives._byol import byol_loss, cosine_momentum, ema_update_, make_predictor
 from mitheory.objectives._distributed import gather_with_grad, rank, world_size
 from mitheory.objectives._er import entropy_vmf_kde, er_loss, reconstruction_vmf
+from mitheory.objectives._er_gaussian import (
+    entropy_gaussian_kde,
+    er_gaussian_loss,
+    reconstruction_gaussian,
+)
 from mitheory.objectives._infonce import infonce_loss
 from mitheory.objectives._simclr import nt_xent_loss
 from mitheory.objectives._vicreg import (
@@ -54,7 +59,9 @@ __all__ = [
     "byol_loss",
     "cosine_momentum",
     "ema_update_",
+    "entropy_gaussian_kde",
     "entropy_vmf_kde",
+    "er_gaussian_loss",
     "er_loss",
     "gather_with_grad",
     "infonce_loss",
@@ -63,6 +70,7 @@ __all__ = [
     "make_predictor",
     "nt_xent_loss",
     "rank",
+    "reconstruction_gaussian",
     "reconstruction_vmf",
     "vicreg_covariance",
     "vicreg_invariance",

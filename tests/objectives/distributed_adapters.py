@@ -10,6 +10,7 @@ import torch
 from mitheory.objectives._corinfomax import CorInfoMaxCovariance, corinfomax_loss
 from mitheory.objectives._dino import DINOCenter, dino_loss
 from mitheory.objectives._er_discrete import er_discrete_loss
+from mitheory.objectives._er_gaussian import er_gaussian_loss
 from mitheory.objectives._er_variants import er_byol_loss, er_dino_loss
 from mitheory.objectives._mec import mec_loss
 from mitheory.objectives._minc import SecondMomentEMA, minc_loss
@@ -57,3 +58,10 @@ def er_byol_online_targets(z_a, z_b, *, gather):
 def er_dino_no_center(z_a, z_b, *, gather):
     return er_dino_loss([z_a, z_b], [z_b, z_a], student_temp=0.5, teacher_temp=0.3,
                         gather=gather)
+
+
+def er_gaussian_log_sigma(z_a, z_b, *, gather):
+    """Learned-sigma path: a log_sigma tensor for the reconstruction, a separate KDE bandwidth."""
+    log_sigma = torch.tensor(-0.4, dtype=z_a.dtype)
+    return er_gaussian_loss(z_a, z_b, log_sigma=log_sigma, kde_sigma=0.5, entropy_weight=0.8,
+                            gather=gather)

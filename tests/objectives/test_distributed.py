@@ -8,6 +8,7 @@ import distributed_adapters as adapt
 from distributed_check import distributed_results, single_process_results
 from mitheory.objectives import (
     barlow_twins_loss,
+    er_gaussian_loss,
     er_loss,
     gather_with_grad,
     infonce_loss,
@@ -45,6 +46,10 @@ LOSSES = {
     "er_plugin": partial(er_loss, kappa=2.0),
     "er_joe_loo_asym": partial(er_loss, kappa=2.0, reduction="joe", leave_one_out=True,
                                symmetric=False),
+    "er_gaussian_plugin": partial(er_gaussian_loss, sigma=0.7),
+    "er_gaussian_joe_loo_asym": partial(er_gaussian_loss, sigma=0.7, reduction="joe",
+                                        leave_one_out=True, symmetric=False),
+    "er_gaussian_log_sigma_kde_sigma": adapt.er_gaussian_log_sigma,
     # obj5: batch-level terms (covariances, all pairs, batch-mean assignment, Sinkhorn, EMA
     # statistics); the 8-row batch needs eps > 0 for the 8x8 joint covariance of MMI
     "spectral_mu1": partial(spectral_contrastive_loss, mu=1.0),
