@@ -9,6 +9,7 @@ from mitheory.objectives._byol import byol_loss, cosine_momentum, ema_update_, m
 from mitheory.objectives._distributed import gather_with_grad, rank, world_size
 from mitheory.objectives._er import entropy_vmf_kde, er_loss, reconstruction_vmf
 from mitheory.objectives._er_gaussian import (
+    DEFAULT_SIGMA,
     entropy_gaussian_kde,
     er_gaussian_loss,
     reconstruction_gaussian,
@@ -61,6 +62,7 @@ __all__ = [
     "ema_update_",
     "entropy_gaussian_kde",
     "entropy_vmf_kde",
+    "DEFAULT_SIGMA",
     "er_gaussian_loss",
     "er_loss",
     "gather_with_grad",

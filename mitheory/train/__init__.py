@@ -12,7 +12,7 @@ from mitheory.train._method import (CONCEPTS, EMATarget, MethodSpec, ObjectiveMe
 from mitheory.train._contrastive import InfoNCE  # noqa: I001
 from mitheory.train._decorrelation import MMI, VICREG_ESTIMATORS
 from mitheory.train._distillation import BYOL, MINC
-from mitheory.train._entropy_reconstruction import ERBYOL
+from mitheory.train._entropy_reconstruction import ERBYOL, ERGaussian, er_in_geometry
 from mitheory.train._diagnostics import gradient_variance
 from mitheory.train._evaluate import evaluate_identifiability
 from mitheory.train._fit import FitResult, fit_and_evaluate, probe_accuracy, representation_dim
@@ -20,9 +20,9 @@ from mitheory.train._loop import (TrainConfig, TrainResult, embed_pairs, embed_s
                                   resolve_device, train)
 
 __all__ = [
-    "BYOL", "CONCEPTS", "EMATarget", "ERBYOL", "FitResult", "InfoNCE", "MINC", "MMI",
+    "BYOL", "CONCEPTS", "EMATarget", "ERBYOL", "ERGaussian", "FitResult", "InfoNCE", "MINC", "MMI",
     "MethodSpec", "ObjectiveMethod", "SSLMethod", "TrainConfig", "TrainResult",
-    "VICREG_ESTIMATORS", "embed_pairs", "embed_samples", "evaluate_identifiability",
+    "VICREG_ESTIMATORS", "embed_pairs", "embed_samples", "er_in_geometry", "evaluate_identifiability",
     "fit_and_evaluate", "gradient_variance", "make_method", "method_names", "method_spec",
     "probe_accuracy", "register_method", "register_objective", "registry_table",
     "representation_dim", "resolve_device", "train",

@@ -58,6 +58,8 @@ WIRING = {
     "er": ({"kappa": 4.0}, _pair(obj.er_loss, kappa=4.0)),
     "er_simclr": ({"kappa": 4.0}, _pair(obj.er_simclr_loss, kappa=4.0)),
     "er_byol": ({"kappa": 4.0}, _er_byol),
+    "er_gaussian": ({"sigma": 0.5, "reduction": "joe"},
+                    _pair(obj.er_gaussian_loss, sigma=0.5, reduction="joe")),
     "vicreg": ({"cov_weight": 2.0}, _pair(obj.vicreg_loss, cov_weight=2.0)),
     "barlow": ({"lambda_offdiag": 0.01}, _pair(obj.barlow_twins_loss, lambda_offdiag=0.01)),
     "vicreg_logdet": ({"beta": 0.5}, _pair(obj.vicreg_entropy_loss, estimator="logdet", beta=0.5)),
@@ -118,7 +120,8 @@ def _scaled(m, c):
 
 # options whose flag differs from the wiring options' one
 SCALE_CASES = [(n, WIRING[n][0]) for n in NAMES] + [
-    ("mmi", {"beta": 1.0}), ("mmi", {"logdet": "exact"}), ("infonce", {"similarity": "dot"})]
+    ("mmi", {"beta": 1.0}), ("mmi", {"logdet": "exact"}), ("infonce", {"similarity": "dot"}),
+    ("er_gaussian", {"learn_sigma": True})]
 
 
 @pytest.mark.parametrize("name,kw", SCALE_CASES)
@@ -223,3 +226,20 @@ def test_minc_loss_equals_objective_with_updated_moment(decorrelation):
     assert float(got) == pytest.approx(float(want), rel=1e-6, abs=1e-7)
 
 
+
+
+def test_er_in_the_latents_geometry_and_learned_sigma():
+    assert tr.er_in_geometry(generative.make_process("sphere_vmf", seed=0)) == "er"
+    for name in ("box_normal", "cs_p0.75"):
+        assert tr.er_in_geometry(generative.make_process(name, seed=0)) == "er_gaussian"
+    m = tr.make_method("er_gaussian", dim_in=6, dim_out=3, hidden=(8,), sigma=0.4,
+                       learn_sigma=True)
+    xa, xb = _x(0), _x(1)
+    loss = m.loss(xa, xb)
+    loss.backward()
+    assert m.log_sigma.grad is not None and float(m.log_sigma.grad.abs()) > 0
+    with torch.no_grad():  # learned sigma at its start value, KDE bandwidth fixed at sigma
+        want = obj.er_gaussian_loss(m.encoder(xa), m.encoder(xb), sigma=0.4, kde_sigma=0.4)
+    torch.testing.assert_close(loss.detach(), want, rtol=1e-6, atol=1e-6)  # float32 rounding
+    with pytest.raises(ValueError, match="sigma"):
+        tr.make_method("er_gaussian", dim_in=6, dim_out=3, sigma=-1.0, learn_sigma=True)
