@@ -167,3 +167,48 @@ def check_pair(z_a: Any, z_b: Any, *, min_samples: int = 2) -> None:
         raise ValueError(
             f"z_a and z_b must have the same shape, got {tuple(z_a.shape)} and {tuple(z_b.shape)}"
         )
+
+
+def check_factors(f: Any, name: str, *, n_factors: int, n_classes: int) -> Any:
+    """Return image-world factors as a float torch tensor (n, n_factors), or raise.
+
+    Column 0 must hold integer class ids in ``0 .. n_classes - 1``; every value must be finite.
+    """
+    import torch
+
+    t = f if isinstance(f, torch.Tensor) else torch.as_tensor(np.asarray(f, dtype=np.float32))
+    if t.ndim != 2 or t.shape[1] != n_factors:
+        raise ValueError(f"{name} must have shape (n, {n_factors}), got {tuple(t.shape)}")
+    if not t.is_floating_point():
+        t = t.float()
+    check_finite_tensor(t, name)
+    cls = t[:, 0]
+    bad = (cls != cls.round()) | (cls < 0) | (cls > n_classes - 1)
+    if bool(bad.any()):
+        raise ValueError(f"{name}[:, 0] must hold class ids in 0..{n_classes - 1}, got "
+                         f"{cls[bad][:5].tolist()}")
+    return t
+
+
+def check_image_batch(x: Any, name: str = "images", *, channels: int | None = 3) -> None:
+    """Raise unless ``x`` is a floating torch tensor of shape (batch, channels, H, W)."""
+    import torch
+
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if x.ndim != 4 or (channels is not None and x.shape[1] != channels):
+        want = f"(batch, {channels}, H, W)" if channels is not None else "(batch, C, H, W)"
+        raise ValueError(f"{name} must have shape {want}, got {tuple(x.shape)}")
+    if not x.is_floating_point():
+        raise TypeError(f"{name} must be floating point in [0, 1], got dtype {x.dtype}")
+
+
+def check_range(value: Any, name: str, *, low: float = -np.inf, high: float = np.inf) -> tuple:
+    """Return ``value`` as a (lo, hi) float pair with ``low <= lo <= hi <= high``, or raise."""
+    try:
+        lo, hi = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a pair (low, high) of numbers, got {value!r}") from None
+    if not (low <= lo <= hi <= high):
+        raise ValueError(f"{name} must satisfy {low} <= low <= high <= {high}, got {value!r}")
+    return lo, hi

@@ -4,6 +4,7 @@ import importlib
 import pytest
 
 SUBPACKAGES = ["mitheory", "mitheory.generative", "mitheory.info", "mitheory.info.tasks",
+               "mitheory.data", "mitheory.models", "mitheory.study",
                "mitheory.objectives", "mitheory.stats", "mitheory.train", "mitheory.cpa"]
 
 

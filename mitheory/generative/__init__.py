@@ -1,7 +1,8 @@
 """Latent processes with known truth: samplers, conditionals, invertible mixing, view pairs.
 
 Zimmermann et al. (2021) sphere/box processes and von Kuegelgen et al. (2021) content/style
-process, each mixed by cl-ica's invertible leaky-ReLU MLP.
+process, each mixed by cl-ica's invertible leaky-ReLU MLP; the procedural image world
+(``images``: shapes with known factors rendered to pixels, content/style view pairs).
 """
 from mitheory.generative._box import (
     BOX_CONDITIONALS,
@@ -18,13 +19,17 @@ from mitheory.generative._vmf import (
     sample_vmf,
     vmf_mean_resultant_length,
 )
+from mitheory.generative.images import FACTOR_NAMES, SHAPE_NAMES, ImageWorld
 
 __all__ = [
     "BOX_CONDITIONALS",
+    "FACTOR_NAMES",
     "MU_NORM_TOL",
     "PROCESS_NAMES",
+    "SHAPE_NAMES",
     "BoxProcess",
     "ContentStyleProcess",
+    "ImageWorld",
     "LatentProcess",
     "MixingMLP",
     "SphereProcess",

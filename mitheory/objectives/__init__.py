@@ -5,7 +5,7 @@ Each loss lives in its own private module and is re-exported here. Batch-level t
 (:func:`gather_with_grad`); per-sample terms stay local means.
 """
 from mitheory.objectives._barlow import barlow_twins_loss
-from mitheory.objectives._byol import byol_loss, cosine_momentum, ema_update_, make_predictor
+from mitheory.objectives._byol import byol_loss, cosine_momentum, ema_update_
 from mitheory.objectives._distributed import gather_with_grad, rank, world_size
 from mitheory.objectives._er import entropy_vmf_kde, er_loss, reconstruction_vmf
 from mitheory.objectives._er_gaussian import (
@@ -69,7 +69,6 @@ __all__ = [
     "infonce_loss",
     "log_bessel_iv",
     "log_vmf_normalizer",
-    "make_predictor",
     "nt_xent_loss",
     "rank",
     "reconstruction_gaussian",

@@ -95,25 +95,3 @@ def cosine_momentum(base: float, step: int, total_steps: int) -> float:
     if k > big_k:
         raise ValueError(f"step must be <= total_steps={big_k}, got {k}")
     return 1.0 - (1.0 - b) * (math.cos(math.pi * k / big_k) + 1.0) / 2.0
-
-
-def make_predictor(dim: int, hidden: int) -> nn.Sequential:
-    """BYOL predictor MLP: ``Linear(dim, hidden)-BatchNorm1d-ReLU-Linear(hidden, dim)``.
-
-    Parameters
-    ----------
-    dim : int
-        Input and output dimension (BYOL: 256).
-    hidden : int
-        Hidden width (BYOL: 4096).
-
-    Returns
-    -------
-    torch.nn.Sequential
-        Freshly initialised with torch's default initialisers (seed the global torch RNG, or
-        re-initialise, for reproducibility).
-    """
-    d = check_int(dim, "dim", minimum=1)
-    h = check_int(hidden, "hidden", minimum=1)
-    return nn.Sequential(nn.Linear(d, h), nn.BatchNorm1d(h), nn.ReLU(inplace=True),
-                         nn.Linear(h, d))

@@ -6,6 +6,7 @@ from torch import nn
 
 from mitheory import objectives as obj
 from mitheory._validate import check_option, check_probability
+from mitheory.models import make_predictor
 from mitheory.train._method import EMATarget, register_method
 
 
@@ -17,7 +18,7 @@ class BYOL(EMATarget):
     def __init__(self, encoder: nn.Module, dim_out: int, *, base_momentum: float = 0.99,
                  predictor_hidden: int = 128) -> None:
         super().__init__(encoder, base_momentum=base_momentum)
-        self.predictor = obj.make_predictor(dim_out, predictor_hidden)
+        self.predictor = make_predictor(dim_out, predictor_hidden)
         self._make_target()
 
     def loss(self, x_a, x_b, x_neg=None):

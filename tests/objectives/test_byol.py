@@ -5,7 +5,8 @@ import pytest
 import torch
 from torch import nn
 
-from mitheory.objectives import byol_loss, cosine_momentum, ema_update_, make_predictor
+from mitheory.models import make_predictor
+from mitheory.objectives import byol_loss, cosine_momentum, ema_update_
 
 RTOL = 1e-12  # float64, summation order only
 
@@ -56,11 +57,3 @@ def test_cosine_momentum():
         cosine_momentum(0.99, 101, 100)
     with pytest.raises(ValueError, match="base"):
         cosine_momentum(1.2, 0, 100)
-
-
-def test_make_predictor():
-    net = make_predictor(4, 16)
-    kinds = [type(m) for m in net]
-    assert kinds == [nn.Linear, nn.BatchNorm1d, nn.ReLU, nn.Linear]
-    assert net(torch.randn(8, 4)).shape == (8, 4)
-    assert net[0].out_features == 16 and net[3].in_features == 16
