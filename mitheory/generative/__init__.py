@@ -3,6 +3,7 @@
 Zimmermann et al. (2021) sphere/box processes and von Kuegelgen et al. (2021) content/style
 process, each mixed by cl-ica's invertible leaky-ReLU MLP.
 """
+from mitheory._special import vmf_mean_resultant_length
 from mitheory.generative._box import (
     BOX_CONDITIONALS,
     sample_truncated_conditional,
@@ -16,7 +17,6 @@ from mitheory.generative._vmf import (
     MU_NORM_TOL,
     sample_uniform_sphere,
     sample_vmf,
-    vmf_mean_resultant_length,
 )
 
 __all__ = [
