@@ -6,8 +6,8 @@ von Mises-Fisher log-normaliser :math:`\log C_d(\kappa)`, the mean resultant len
 Used by the ER objective, the ER bound's vMF decoder, the exact sphere entropies of
 ``mitheory.info`` and the ground truth of ``mitheory.generative``'s sphere process.
 
-This module imports nothing from the subpackages (only ``mitheory._types`` and
-``mitheory._validate``), so every layer can use it without an import cycle.
+This module imports nothing from the subpackages (from ``mitheory`` it may use only
+``mitheory._types`` and ``mitheory._validate``), so every layer can use it without a cycle.
 """
 from __future__ import annotations
 
