@@ -53,17 +53,19 @@ def spawn(seed: Seed, n: int) -> list[np.random.SeedSequence]:
     return as_seed_sequence(seed).spawn(n)
 
 
+def int_seed(seed: Seed) -> int:
+    """A 63-bit integer derived from ``seed`` (for APIs that only take ints, e.g. torch seeds).
+
+    The first 64-bit word of the seed's ``SeedSequence`` state, reduced mod 2**63 - 1.
+    """
+    return int(as_seed_sequence(seed).generate_state(1, dtype=np.uint64)[0] % (2**63 - 1))
+
+
 def torch_generator(seed: Seed, device: str | torch.device = "cpu") -> torch.Generator:
     """A ``torch.Generator`` seeded from ``seed`` (deterministically when ``seed`` is an int)."""
-    ss = as_seed_sequence(seed)
     g = torch.Generator(device=device)
-    g.manual_seed(int(ss.generate_state(1, dtype=np.uint64)[0] % (2**63 - 1)))
+    g.manual_seed(int_seed(seed))
     return g
-
-
-def int_seed(seed: Seed) -> int:
-    """A 63-bit integer derived from ``seed`` (for APIs that only take ints)."""
-    return int(as_seed_sequence(seed).generate_state(1, dtype=np.uint64)[0] % (2**63 - 1))
 
 
 def seed_everything(seed: int, *, deterministic: bool = True) -> None:

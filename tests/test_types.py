@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mitheory import InfoValue, convert
-from mitheory._rng import as_generator, spawn, torch_generator
+from mitheory._rng import as_generator, int_seed, spawn, torch_generator
 
 
 def test_convert_bits_is_nats_over_ln2():
@@ -37,6 +37,17 @@ def test_seed_streams_reproducible_and_independent():
 
     t1 = torch.randn(3, generator=torch_generator(7))
     assert torch.equal(t1, torch.randn(3, generator=torch_generator(7)))
+
+
+def test_int_seed_is_the_one_torch_seed():
+    # pinned: the first 64-bit word of the SeedSequence state, mod 2**63 - 1
+    for seed in (0, 7, (3, 1, 4), np.random.SeedSequence(11)):
+        ss = np.random.SeedSequence(list(seed)) if isinstance(seed, tuple) else (
+            seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed))
+        want = int(ss.generate_state(1, dtype=np.uint64)[0] % (2**63 - 1))
+        assert int_seed(seed) == want
+        assert torch_generator(seed).initial_seed() == want
+    assert int_seed(7) == 7696923348926885465  # recorded value: the streams must not move
 
 
 def test_bad_seed():

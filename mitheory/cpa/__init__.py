@@ -20,13 +20,6 @@ from mitheory.cpa._counting import (
     regions_in_slice,
     regions_on_segment,
 )
-from mitheory.cpa._discrepancy import (
-    TwoSampleTest,
-    energy_distance,
-    median_bandwidth,
-    mmd_rbf,
-    two_sample_test,
-)
 from mitheory.cpa._modules import Abs, BasicBlock, cpa_cnn, cpa_mlp, cpa_resnet
 from mitheory.cpa._output_law import (
     OutputLawCheck,
@@ -53,17 +46,13 @@ __all__ = [
     "RegionMap",
     "SegmentRegions",
     "SliceRegions",
-    "TwoSampleTest",
     "boundary_distance",
     "component_moment_errors",
     "cpa_cnn",
     "cpa_mlp",
     "cpa_resnet",
-    "energy_distance",
     "exit_probability_bounds",
     "exit_probability_mc",
-    "median_bandwidth",
-    "mmd_rbf",
     "output_entropy_bounds",
     "output_law_check",
     "output_mixture",
@@ -74,5 +63,4 @@ __all__ = [
     "regions_on_segment",
     "sample_output_law",
     "trace_cpa",
-    "two_sample_test",
 ]

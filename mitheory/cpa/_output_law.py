@@ -18,10 +18,10 @@ from mitheory._rng import as_generator, spawn
 from mitheory._types import InfoValue, Seed, Unit
 from mitheory._validate import check_array, check_int
 from mitheory.cpa._boundary import exit_probability_bounds, exit_probability_mc, noise_factor
-from mitheory.cpa._discrepancy import TwoSampleTest, two_sample_test
 from mitheory.cpa._regions import region_affine_map
 from mitheory.cpa._trace import CPANetwork, as_device, prepare, trace_cpa
 from mitheory.info import entropy_gaussian, entropy_mixture_bounds
+from mitheory.stats import TwoSampleTest, two_sample_test
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ Zimmermann et al. (2021) sphere/box processes and von Kuegelgen et al. (2021) co
 process, each mixed by cl-ica's invertible leaky-ReLU MLP; the procedural image world
 (``images``: shapes with known factors rendered to pixels, content/style view pairs).
 """
+from mitheory._special import vmf_mean_resultant_length
 from mitheory.generative._box import (
     BOX_CONDITIONALS,
     sample_truncated_conditional,
@@ -17,7 +18,6 @@ from mitheory.generative._vmf import (
     MU_NORM_TOL,
     sample_uniform_sphere,
     sample_vmf,
-    vmf_mean_resultant_length,
 )
 from mitheory.generative.images import FACTOR_NAMES, SHAPE_NAMES, ImageWorld
 

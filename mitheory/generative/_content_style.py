@@ -9,8 +9,8 @@ import numpy as np
 from scipy.stats import wishart
 
 from mitheory._rng import as_generator, spawn
-from mitheory._types import Seed
-from mitheory._validate import check_int, check_probability
+from mitheory._types import UNITS, InfoValue, Seed, Unit
+from mitheory._validate import check_int, check_option, check_probability
 from mitheory.generative._processes import LatentProcess
 
 
@@ -127,6 +127,29 @@ class ContentStyleProcess(LatentProcess):
         top = np.concatenate([sc, sc @ b.T], axis=1)
         bottom = np.concatenate([b @ sc, self.sigma_s + b @ sc @ b.T], axis=1)
         return np.concatenate([top, bottom], axis=0)
+
+    def latent_mutual_information(self, *, unit: Unit = "nats") -> InfoValue:
+        r"""Exact :math:`I(z; \tilde z) = +\infty`: the content is shared exactly.
+
+        :math:`\tilde c = c` with :math:`c` continuous, so :math:`I(z; \tilde z) \ge
+        I(c; \tilde c) = H(c) - H(c \mid c) = \infty` (the conditional law of
+        :math:`\tilde z` given :math:`z` is degenerate on the content block), whatever
+        ``p_change`` and the dependences are; the same holds for :math:`I(x; \tilde x)`.
+
+        Returns
+        -------
+        InfoValue
+            ``value = inf``, ``kind="exact"``, in any unit.
+
+        Examples
+        --------
+        >>> ContentStyleProcess(seed=0, n_iter_cond_thresh=10).latent_mutual_information().value
+        inf
+        """
+        check_option(unit, "unit", UNITS)
+        return InfoValue(value=float("inf"), unit=unit, kind="exact",
+                         method="shared_content_degenerate_conditional",
+                         details={"n_content": self.n_content, "n_style": self.n_style})
 
     def _params(self):
         return {

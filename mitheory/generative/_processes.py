@@ -12,7 +12,8 @@ import numpy as np
 import torch
 
 from mitheory._rng import as_generator, spawn
-from mitheory._types import Seed
+from mitheory._special import log_sphere_area, vmf_entropy
+from mitheory._types import UNITS, InfoValue, Seed, Unit, convert
 from mitheory._validate import check_int, check_option, check_positive
 from mitheory.generative._box import (
     BOX_CONDITIONALS,
@@ -145,6 +146,19 @@ class LatentProcess:
         dev = device or self.mixing.layers[0].weight.device
         return self.mix(z, device=dev), torch.as_tensor(z, dtype=torch.float32, device=dev)
 
+    def latent_mutual_information(self, *, unit: Unit = "nats") -> InfoValue:
+        """Ground truth :math:`I(z; \\tilde z)` of the positive-pair latents (see subclasses).
+
+        Because the mixing ``g`` is invertible, :math:`I(x; \\tilde x) = I(z; \\tilde z)` too.
+        The base class knows no closed form.
+
+        Raises
+        ------
+        ValueError
+            Always, here: a subclass without a known closed form does not override it.
+        """
+        raise ValueError(f"no closed form for I(z; z_tilde) is known for {type(self).__name__}")
+
     def describe(self) -> dict[str, Any]:
         """JSON-able description: name, dimensions, content/style split, parameters, mixing."""
         return {
@@ -219,6 +233,32 @@ class SphereProcess(LatentProcess):
     def _params(self):
         return {"dim": self.dim_z, "kappa": self.kappa, "kappa_status": "UNVERIFIED"}
 
+    def latent_mutual_information(self, *, unit: Unit = "nats") -> InfoValue:
+        r"""Exact :math:`I(z; \tilde z)` (and :math:`I(x; \tilde x)`, ``g`` being invertible).
+
+        Returns
+        -------
+        InfoValue
+            **Exact** (``kind="exact"``): :math:`\tilde z` is uniform too (rotation
+            invariance), so
+
+            .. math:: I(z; \tilde z) = \log|S^{d-1}| - H(\mathrm{vMF}_\kappa),
+
+            entropies w.r.t. the surface measure (``mitheory._special``); the same number as
+            ``mitheory.info.tasks.UniformVMF(dim, kappa).mutual_information()``.
+
+        Examples
+        --------
+        >>> p = SphereProcess(3, kappa=5.0, seed=0, n_iter_cond_thresh=10)
+        >>> round(p.latent_mutual_information().value, 4)  # d = 3: log 4 pi - H(vMF_5)
+        1.3031
+        """
+        check_option(unit, "unit", UNITS)
+        mi = log_sphere_area(self.dim_z) - vmf_entropy(self.dim_z, self.kappa)
+        return InfoValue(value=convert(mi, unit), unit=unit, kind="exact",
+                         method="uniform_vmf_closed_form",
+                         details={"dim": self.dim_z, "kappa": self.kappa})
+
 
 class BoxProcess(LatentProcess):
     """Uniform latents on [0, 1]^dim with a truncated Normal/Laplace conditional (cl-ica box).
@@ -267,3 +307,22 @@ class BoxProcess(LatentProcess):
     def _params(self):
         return {"dim": self.dim_z, "conditional": self.conditional, "scale": self.scale,
                 "box": [0.0, 1.0]}
+
+    def latent_mutual_information(self, *, unit: Unit = "nats") -> InfoValue:
+        r"""No closed form is known: this raises ``ValueError``.
+
+        The coordinates are independent, so :math:`I(z; \tilde z) = d\, I_1` with :math:`I_1`
+        the MI of one uniform coordinate and its truncated Normal/Laplace perturbation. The
+        truncation makes :math:`\tilde z`'s law non-uniform near the faces and
+        :math:`H(\tilde z_j \mid z_j)` depend on :math:`z_j`, so :math:`I_1` is a 2-D integral
+        without a closed form (it could be computed by quadrature).
+
+        Raises
+        ------
+        ValueError
+            Always.
+        """
+        check_option(unit, "unit", UNITS)
+        raise ValueError(
+            f"no closed form for I(z; z_tilde) is known for {self.name!r}: the truncated "
+            f"{self.conditional} conditional on [0, 1]^{self.dim_z} gives dim x a 2-D integral")

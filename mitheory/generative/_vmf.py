@@ -1,4 +1,6 @@
-"""Uniform and von Mises-Fisher sampling on the unit sphere S^{d-1} (Wood 1994), and A_d(kappa).
+"""Uniform and von Mises-Fisher sampling on the unit sphere S^{d-1} (Wood 1994).
+
+A_d(kappa) (``vmf_mean_resultant_length``) lives in ``mitheory._special``.
 
 The vMF conditional is the positive-pair law of Zimmermann et al. (2021), Sec. 3.
 """
@@ -6,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.special import ive
 
 from mitheory._rng import as_generator
 from mitheory._types import Seed
@@ -43,58 +44,6 @@ def sample_uniform_sphere(n: int, dim: int, *, seed: Seed) -> np.ndarray:
     rng = as_generator(seed)
     g = rng.standard_normal((n, dim))  # (n, dim)
     return g / np.linalg.norm(g, axis=1, keepdims=True)
-
-
-def vmf_mean_resultant_length(dim: int, kappa: float) -> float:
-    """Mean resultant length :math:`A_d(\\kappa) = E[\\mu^\\top x]` of vMF(mu, kappa) on S^{d-1}.
-
-    Parameters
-    ----------
-    dim : int
-        Ambient dimension ``d`` (>= 2).
-    kappa : float
-        Concentration (> 0).
-
-    Returns
-    -------
-    float
-        Exact value (to float64 round-off) of
-
-        .. math:: A_d(\\kappa) = \\frac{I_{d/2}(\\kappa)}{I_{d/2-1}(\\kappa)}.
-
-    Notes
-    -----
-    Computed as a ratio of exponentially scaled Bessel functions (``scipy.special.ive``), so large
-    ``kappa`` does not overflow. When ``ive`` underflows (large ``d`` with small ``kappa``,
-    e.g. ``d = 2000, kappa = 1``) the ratio is evaluated instead by the backward recurrence
-    :math:`R_\\nu = 1 / (2\\nu/\\kappa + R_{\\nu+1})` with :math:`R_\\nu = I_\\nu / I_{\\nu-1}`
-    (Gauss continued fraction), started far above ``nu = d/2`` from the Amos (1974) bound.
-
-    References
-    ----------
-    Mardia & Jupp (2000), *Directional Statistics*, Eq. (9.3.9).
-
-    Examples
-    --------
-    >>> round(vmf_mean_resultant_length(3, 10.0), 6)  # coth(10) - 1/10
-    0.9
-    """
-    dim = check_int(dim, "dim", minimum=2)
-    kappa = check_positive(kappa, "kappa")
-    nu = dim / 2.0
-    num, den = ive(nu, kappa), ive(nu - 1.0, kappa)
-    if np.isfinite(num) and np.isfinite(den) and den > 1e-280 and num > 1e-280:
-        return float(num / den)
-    return _bessel_ratio_recurrence(nu, kappa)
-
-
-def _bessel_ratio_recurrence(nu: float, kappa: float, n_terms: int = 2000) -> float:
-    """I_nu(kappa) / I_{nu-1}(kappa) by backward recurrence (stable where ``ive`` underflows)."""
-    top = nu + n_terms
-    r = kappa / (top + np.sqrt(top**2 + kappa**2))  # Amos bound, tight for large order
-    for k in range(n_terms, 0, -1):
-        r = 1.0 / (2.0 * (nu + k) / kappa + r)  # R_{nu+k} from R_{nu+k+1}
-    return float(1.0 / (2.0 * nu / kappa + r))
 
 
 def _check_mu(mu: ArrayLike) -> np.ndarray:

@@ -15,12 +15,12 @@ from numpy.typing import ArrayLike
 from torch import nn
 
 from mitheory._kde import gaussian_log_density
+from mitheory._special import log_vmf_normalizer_torch
 from mitheory._types import InfoValue, Seed, Unit, convert
 from mitheory._validate import check_finite_tensor, check_int, check_option, check_unit_norm
 from mitheory.info._knn import entropy_knn
 from mitheory.info._variational import (_check_hidden, _mlp, _pair, _TorchEstimator,
                                         _true_mi_details)
-from mitheory.objectives import log_bessel_iv
 
 DecoderName = Literal["gaussian", "gaussian_isotropic", "vmf"]
 DECODERS: tuple[str, ...] = ("gaussian", "gaussian_isotropic", "vmf")
@@ -93,37 +93,12 @@ class GaussianDecoder(nn.Module):
         return gaussian_log_density(y, mu, log_sd)
 
 
-class _LogIv(torch.autograd.Function):
-    """log I_nu(kappa) (``mitheory.objectives.log_bessel_iv``, float64) with a gradient in kappa:
-    d/dk log I_nu(k) = I_{nu+1}(k) / I_nu(k) + nu / k."""
-
-    @staticmethod
-    def forward(ctx, kappa: torch.Tensor, nu: float) -> torch.Tensor:  # type: ignore[override]
-        ctx.save_for_backward(kappa)
-        ctx.nu = nu
-        out = log_bessel_iv(nu, kappa.detach().cpu().double().numpy())
-        return torch.as_tensor(out, dtype=kappa.dtype, device=kappa.device)
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
-        (kappa,) = ctx.saved_tensors
-        k = kappa.detach().cpu().double().numpy()
-        d = np.exp(log_bessel_iv(ctx.nu + 1, k) - log_bessel_iv(ctx.nu, k)) + ctx.nu / k
-        return grad * torch.as_tensor(d, dtype=kappa.dtype, device=kappa.device), None
-
-
-def _log_vmf_normalizer(dim: int, kappa: torch.Tensor) -> torch.Tensor:
-    r"""log C_d(kappa) = (d/2-1) log k - (d/2) log 2 pi - log I_{d/2-1}(k), stable for large d."""
-    nu = dim / 2.0 - 1.0
-    return nu * torch.log(kappa) - (dim / 2.0) * math.log(2 * math.pi) - _LogIv.apply(kappa, nu)
-
-
 class VMFDecoder(nn.Module):
     r"""von Mises-Fisher decoder :math:`q(y|x) = C_d(\kappa) e^{\kappa \mu(x)^\top y}` on S^{d-1}.
 
     :math:`\mu(x)` is the normalised MLP output; ``kappa="global"`` learns one concentration,
     ``"amortized"`` predicts :math:`\log\kappa(x)` from the same MLP. The normaliser is the
-    stable ``mitheory.objectives.log_bessel_iv`` (made differentiable in kappa here), not the
+    stable ``mitheory._special.log_vmf_normalizer_torch`` (differentiable in kappa), not the
     ``log(iv + 1e-7)`` of apple/ml-entropy-reconstruction that saturates for d >= 64.
     With an exact H(Y) on the sphere it gives the ER **lower bound** (densities w.r.t. area).
 
@@ -147,7 +122,7 @@ class VMFDecoder(nn.Module):
         mu = nn.functional.normalize(out[:, : self.dim_y], dim=-1)
         log_k = self.log_kappa.expand(len(x)) if self.log_kappa is not None else out[:, -1]
         kappa = torch.exp(log_k)
-        return _log_vmf_normalizer(self.dim_y, kappa) + kappa * (mu * y).sum(-1)
+        return log_vmf_normalizer_torch(self.dim_y, kappa) + kappa * (mu * y).sum(-1)
 
 
 # ---- fitted ER bound ---------------------------------------------------------------------------

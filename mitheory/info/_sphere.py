@@ -6,42 +6,10 @@ Entropies are with respect to the surface (Hausdorff) measure of :math:`S^{d-1}\
 """
 from __future__ import annotations
 
-import math
-
-import numpy as np
-from scipy.special import gammaln, ive
-
+from mitheory._special import log_sphere_area, vmf_entropy
 from mitheory._types import InfoValue, Unit
 from mitheory._validate import check_int, check_positive
 from mitheory.info._common import check_unit, info_value
-
-
-def _log_ive(nu: float, kappa: float) -> float:
-    """``log I_nu(kappa) - kappa`` for ``kappa > 0``, stable for large ``kappa`` and large ``nu``.
-
-    Uses the exponentially scaled ``ive`` when it is representable, else the power series
-    ``I_nu(k) = (k/2)^nu / Gamma(nu+1) * sum_m (k^2/4)^m / (m! (nu+1)_m)`` in log space (the
-    regime where ``ive`` underflows is ``nu >> kappa``, where the series converges fast). Keeping
-    ``-kappa`` inside avoids adding and subtracting a large ``kappa`` later.
-    """
-    val = ive(nu, kappa)
-    if np.isfinite(val) and val > 1e-290:
-        return float(np.log(val))
-    q = kappa * kappa / 4.0
-    term, total, m = 1.0, 1.0, 0
-    while term > 1e-17 * total:
-        m += 1
-        term *= q / (m * (nu + m))
-        total += term
-    return float(nu * math.log(kappa / 2.0) - gammaln(nu + 1.0) + math.log(total) - kappa)
-
-
-def _mean_resultant_length(kappa: float, dim: int) -> float:
-    r""":math:`A_d(\kappa) = I_{d/2}(\kappa) / I_{d/2-1}(\kappa) = E[\mu^\top X]` for a vMF law."""
-    if kappa == 0.0:
-        return 0.0
-    nu = dim / 2.0 - 1.0
-    return math.exp(_log_ive(nu + 1.0, kappa) - _log_ive(nu, kappa))
 
 
 def entropy_uniform_sphere(dim: int, *, unit: Unit = "nats") -> InfoValue:
@@ -70,9 +38,8 @@ def entropy_uniform_sphere(dim: int, *, unit: Unit = "nats") -> InfoValue:
     """
     check_unit(unit)
     dim = check_int(dim, "dim", minimum=2)
-    h = math.log(2.0) + 0.5 * dim * math.log(math.pi) - float(gammaln(dim / 2.0))
-    return info_value(h, unit=unit, kind="exact", method="uniform_sphere_closed_form",
-                      details={"dim": dim})
+    return info_value(log_sphere_area(dim), unit=unit, kind="exact",
+                      method="uniform_sphere_closed_form", details={"dim": dim})
 
 
 def entropy_vmf(kappa: float, dim: int, *, unit: Unit = "nats") -> InfoValue:
@@ -101,8 +68,10 @@ def entropy_vmf(kappa: float, dim: int, *, unit: Unit = "nats") -> InfoValue:
 
     .. math:: H = -\log C_d(\kappa) - \kappa A_d(\kappa).
 
-    Bessel functions are evaluated in log space (``scipy.special.ive``, power series where it
-    underflows), so large :math:`\kappa` and large :math:`d` do not overflow.
+    Evaluated by ``mitheory._special.vmf_entropy``: Bessel functions in log space
+    (``scipy.special.ive``; power series or Debye's expansion where it underflows) and
+    :math:`A_d` as a direct ``ive`` ratio, so large :math:`\kappa` and large :math:`d` do not
+    overflow.
 
     References
     ----------
@@ -116,12 +85,6 @@ def entropy_vmf(kappa: float, dim: int, *, unit: Unit = "nats") -> InfoValue:
     check_unit(unit)
     dim = check_int(dim, "dim", minimum=2)
     kappa = check_positive(kappa, "kappa", strict=False)
-    if kappa == 0.0:
-        h = float(entropy_uniform_sphere(dim))
-    else:
-        nu = dim / 2.0 - 1.0
-        # -log C_d - kappa A_d with log I_nu = log ive + kappa, the two kappa terms merged
-        h = (-nu * math.log(kappa) + 0.5 * dim * math.log(2.0 * math.pi) + _log_ive(nu, kappa)
-             + kappa * (1.0 - _mean_resultant_length(kappa, dim)))
+    h = vmf_entropy(dim, kappa)  # kappa = 0: the uniform law's log area
     return info_value(h, unit=unit, kind="exact", method="vmf_closed_form",
                       details={"dim": dim, "kappa": kappa})

@@ -15,7 +15,7 @@ import torch
 from numpy.typing import ArrayLike
 from torch import nn
 
-from mitheory._rng import spawn, torch_generator
+from mitheory._rng import int_seed, spawn, torch_generator
 from mitheory._types import InfoValue, Seed, Unit, convert
 from mitheory._validate import (check_finite_tensor, check_int, check_option, check_positive,
                                 check_same_length, check_samples)
@@ -249,7 +249,7 @@ def _scale(a: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
 def _init_module(build: Callable[[], nn.Module], ss: np.random.SeedSequence) -> nn.Module:
     # nn.Linear draws its init from torch's global RNG: fork it so library code leaves it intact.
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int(ss.generate_state(1, dtype=np.uint64)[0] % (2**63 - 1)))
+        torch.manual_seed(int_seed(ss))
         return build()
 
 

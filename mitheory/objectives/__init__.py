@@ -4,6 +4,7 @@ Each loss lives in its own private module and is re-exported here. Batch-level t
 ``gather=True`` to use the all-gathered batch under ``torch.distributed``
 (:func:`gather_with_grad`); per-sample terms stay local means.
 """
+from mitheory._special import log_bessel_iv, log_vmf_normalizer
 from mitheory.objectives._barlow import barlow_twins_loss
 from mitheory.objectives._byol import byol_loss, cosine_momentum, ema_update_
 from mitheory.objectives._distributed import gather_with_grad, rank, world_size
@@ -22,9 +23,8 @@ from mitheory.objectives._vicreg import (
     vicreg_loss,
     vicreg_variance,
 )
-from mitheory.objectives._vmf import log_bessel_iv, log_vmf_normalizer
 
-# obj5: discrete ER, log-det / spectral / MINC family, clustering and distillation relatives
+# discrete ER, log-det / spectral / MINC, clustering and distillation relatives
 from mitheory.objectives._corinfomax import CorInfoMaxCovariance, corinfomax_loss
 from mitheory.objectives._dino import DINOCenter, dino_loss, teacher_temp_schedule
 from mitheory.objectives._er_variants import er_byol_loss, er_dino_loss, er_simclr_loss
@@ -78,7 +78,7 @@ __all__ = [
     "vicreg_loss",
     "vicreg_variance",
     "world_size",
-    # obj5
+    # discrete ER, log-det / spectral / MINC, clustering and distillation relatives
     "CorInfoMaxCovariance",
     "DINOCenter",
     "GHA",

@@ -8,21 +8,20 @@ from __future__ import annotations
 import math
 from typing import Literal
 
+import scipy.special as sc
 import torch
 import torch.nn.functional as F
 
+from mitheory._special import log_vmf_normalizer
 from mitheory._validate import (
     check_embeddings,
+    check_int,
     check_option,
     check_pair,
     check_positive,
     check_unit_norm,
 )
 from mitheory.objectives._distributed import gather_with_grad
-from mitheory.objectives._vmf import (
-    _log_vmf_normalizer_official,
-    log_vmf_normalizer,
-)
 
 _NORM_HINT = ("; L2-normalise first (e.g. torch.nn.functional.normalize) or pass "
               "normalize=True")
@@ -32,6 +31,19 @@ Normalizer = Literal["exact", "official"]
 # Rows must lie on the sphere to this tolerance: float32 F.normalize gives ~1e-7; 1e-4 leaves
 # room for half precision upstream yet catches un-normalised inputs.
 UNIT_NORM_ATOL = 1e-4
+
+
+def _log_vmf_normalizer_official(dim: int, kappa: float) -> float:
+    """The released ER constant: ``log(iv(d/2-1, kappa) + 1e-7)`` in place of ``log I``.
+
+    Saturates at ``log 1e-7`` once ``I_{d/2-1}(kappa) < 1e-7`` (``d >= 64`` at ``kappa = 10``);
+    :func:`mitheory.objectives.log_vmf_normalizer` is the exact value.
+    """
+    d = check_int(dim, "dim", minimum=2)
+    k = check_positive(kappa, "kappa")
+    return (d / 2 - 1) * math.log(k) - (d / 2) * math.log(2 * math.pi) - math.log(
+        float(sc.iv(d / 2 - 1, k)) + 1e-7
+    )
 
 
 def _log_c(dim: int, kappa: float, normalizer: str) -> float:

@@ -1,4 +1,4 @@
-"""Statistics: identifiability metrics (R^2, MCC); normality tests and more come later."""
+"""Statistics: identifiability metrics (R^2, MCC), linear probes and two-sample tests."""
 from mitheory.stats._identifiability import (
     R2_METHODS,
     mcc,
@@ -8,6 +8,14 @@ from mitheory.stats._identifiability import (
 )
 from mitheory.stats._probe import downstream_labels, linear_probe_accuracy
 from mitheory.stats._spectrum import effective_rank
+from mitheory.stats._two_sample import (
+    TwoSampleTest,
+    energy_distance,
+    median_bandwidth,
+    mmd_rbf,
+    two_sample_test,
+)
 
-__all__ = ["R2_METHODS", "downstream_labels", "effective_rank", "linear_probe_accuracy", "mcc", "r2_identifiability",
-           "r2_kernel", "r2_linear"]
+__all__ = ["R2_METHODS", "TwoSampleTest", "downstream_labels", "effective_rank",
+           "energy_distance", "linear_probe_accuracy", "mcc", "median_bandwidth", "mmd_rbf",
+           "r2_identifiability", "r2_kernel", "r2_linear", "two_sample_test"]

@@ -118,7 +118,7 @@ def _emp_cov_check(z, mean, cov):
     np.testing.assert_array_less(np.abs(np.cov(z.T) - cov), 5 * se_cov)
 
 
-def test_parameters_drawn_once_issue1_regression():
+def test_parameters_drawn_once_per_process():
     # ssl_identifiability#1: Sigma, B, a were redrawn per batch. Here two separate large draws
     # must both match the ONE theoretical mean/covariance of the process.
     p = make_process("cs_stat_causal", seed=3, **FAST)
@@ -172,3 +172,39 @@ def test_device_argument_and_to_cpu():
     x_neg, _ = p.sample_negatives(8, seed=0, device=torch.device("cpu"))
     assert x_neg.device.type == "cpu"
     assert "ssl_identifiability" in make_process("cs_stat", seed=0, **FAST).describe()["reference"]
+
+
+# ---- ground truth: latent_mutual_information ----------------------------------------------------
+
+@pytest.mark.parametrize("dim,kappa", [(10, 10.0), (2, 0.5), (3, 5.0), (64, 200.0)])
+def test_sphere_latent_mi_equals_the_uniform_vmf_task(dim, kappa):
+    from mitheory.info.tasks import UniformVMF
+
+    p = SphereProcess(dim, kappa=kappa, seed=0, **FAST)
+    got, want = p.latent_mutual_information(), UniformVMF(dim, kappa).mutual_information()
+    assert got.kind == "exact" and got.unit == "nats"
+    assert got.value == want.value  # the same _special formula: bit for bit
+    assert p.latent_mutual_information(unit="bits").value == want.to("bits").value
+
+
+def test_sphere_latent_mi_d3_closed_form():
+    # d = 3: C_3 = k / (4 pi sinh k), A_3 = coth k - 1/k; I = log 4 pi + log C_3 + k A_3
+    k = 5.0
+    want = np.log(k) - np.log(np.sinh(k)) + k * (1 / np.tanh(k) - 1 / k)
+    got = SphereProcess(3, kappa=k, seed=0, **FAST).latent_mutual_information().value
+    assert got == pytest.approx(want, rel=1e-12)  # float64 evaluation of terms of size ~5
+
+
+def test_latent_mi_of_every_registered_process():
+    for name in PROCESS_NAMES:
+        p = make_process(name, seed=0, **FAST)
+        if name.startswith("cs"):  # content shared exactly: degenerate conditional
+            mi = p.latent_mutual_information(unit="bits")
+            assert mi.value == np.inf and mi.kind == "exact" and mi.unit == "bits"
+        elif name.startswith("box"):
+            with pytest.raises(ValueError, match="no closed form"):
+                p.latent_mutual_information()
+        else:
+            assert np.isfinite(p.latent_mutual_information().value) and name == "sphere_vmf"
+        with pytest.raises(ValueError, match="unit"):
+            p.latent_mutual_information(unit="bans")

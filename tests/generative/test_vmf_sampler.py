@@ -1,7 +1,7 @@
-"""Sphere samplers: uniform, vMF (Wood 1994) and the mean resultant length A_d(kappa)."""
+"""Sphere samplers: uniform and vMF (Wood 1994); A_d(kappa) itself is tested in test_special."""
 import numpy as np
 import pytest
-from scipy import integrate, stats
+from scipy import stats
 
 from mitheory.generative import (
     MU_NORM_TOL,
@@ -9,43 +9,9 @@ from mitheory.generative import (
     sample_vmf,
     vmf_mean_resultant_length,
 )
-from mitheory.generative._vmf import _bessel_ratio_recurrence
 
 N = 20000
 CASES = [(2, 1.0), (3, 10.0), (10, 10.0), (10, 100.0), (64, 10.0)]
-
-
-def _a_quadrature(dim, kappa):
-    """Independent A_d: E[w] under the marginal density of w = mu^T x,
-    p(w) ~ exp(kappa w) (1 - w^2)^((d-3)/2) on [-1, 1] (Mardia & Jupp 2000, 9.3.12)."""
-    logf = lambda w: kappa * (w - 1.0) + 0.5 * (dim - 3) * np.log1p(-w * w)
-    num = integrate.quad(lambda w: w * np.exp(logf(w)), -1, 1, limit=500, epsabs=0, epsrel=1e-12)
-    den = integrate.quad(lambda w: np.exp(logf(w)), -1, 1, limit=500, epsabs=0, epsrel=1e-12)
-    return num[0] / den[0]
-
-
-@pytest.mark.parametrize("dim,kappa", CASES)
-def test_mean_resultant_length_matches_quadrature(dim, kappa):
-    # both are deterministic float64 computations; 1e-7 covers the quadrature's error
-    assert vmf_mean_resultant_length(dim, kappa) == pytest.approx(_a_quadrature(dim, kappa),
-                                                                  rel=1e-7)
-
-
-def test_mean_resultant_length_closed_form_d3():
-    # d = 3: A_3(k) = coth(k) - 1/k exactly; float64 round-off
-    for k in (0.1, 1.0, 10.0, 700.0):
-        assert vmf_mean_resultant_length(3, k) == pytest.approx(1 / np.tanh(k) - 1 / k, rel=1e-12)
-
-
-def test_bessel_recurrence_agrees_with_ive_and_covers_underflow():
-    # where ive works both are float64-exact ratios; 1e-10 covers the recurrence's truncation
-    for d, k in [(50, 3.0), (10, 10.0), (200, 0.5)]:
-        assert _bessel_ratio_recurrence(d / 2, k) == pytest.approx(
-            vmf_mean_resultant_length(d, k), rel=1e-10)
-    # d = 4000, kappa = 1: ive underflows; small-kappa series A_d ~ kappa/d (1 - kappa^2/(d(d+2)))
-    d, k = 4000, 1.0
-    expected = k / d * (1 - k**2 / (d * (d + 2)))
-    assert vmf_mean_resultant_length(d, k) == pytest.approx(expected, rel=1e-9)
 
 
 @pytest.mark.parametrize("dim,kappa", CASES)

@@ -8,8 +8,6 @@ from scipy import integrate, stats
 from scipy.special import gammaln
 
 from mitheory.info import entropy_uniform_sphere, entropy_vmf
-from mitheory.generative import vmf_mean_resultant_length
-from mitheory.info._sphere import _mean_resultant_length
 
 
 def _vmf_entropy_quadrature(kappa, d):
@@ -55,13 +53,6 @@ def test_vmf_kappa_zero_is_uniform_and_continuous():
     assert entropy_vmf(0.0, 4).value == entropy_uniform_sphere(4).value
     # H(kappa) = H(0) - O(kappa^2): at kappa = 1e-6 the gap is ~1e-13
     assert entropy_vmf(1e-6, 4).value == pytest.approx(entropy_uniform_sphere(4).value, abs=1e-10)
-
-
-@pytest.mark.parametrize("d,kappa", [(2, 3.0), (3, 10.0), (16, 5.0), (50, 1.0)])
-def test_mean_resultant_length_matches_generative(d, kappa):
-    # our log-space Bessel ratio vs mitheory.generative's (independent code): same A_d(kappa)
-    assert _mean_resultant_length(kappa, d) == pytest.approx(
-        vmf_mean_resultant_length(d, kappa), rel=1e-12)
 
 
 def test_sphere_bad_input():

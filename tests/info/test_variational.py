@@ -1,18 +1,17 @@
 """Tests of the variational MI bounds: hand computations, closed forms, and trained critics."""
 import math
 
-import mpmath
 import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy import integrate, stats
+from scipy import stats
 
 from mitheory._types import InfoValue
 from mitheory.info import entropy_knn
 from mitheory.info._er_bound import (ERBoundEstimator, GaussianDecoder, VMFDecoder,
-                                     _log_vmf_normalizer, _LogIv, er_lower_bound, mi_lower_bound_er)
+                                     er_lower_bound, mi_lower_bound_er)
 from mitheory.info._variational import (ConcatCritic, SeparableCritic, VariationalMIEstimator,
                                         dv_lower_bound, infonce_lower_bound, mine_surrogate_loss,
                                         nwj_lower_bound)
@@ -128,32 +127,7 @@ def test_mine_first_step_gradient_equals_dv_gradient():
     assert torch.allclose(s1.grad, s2.grad, atol=1e-12, rtol=0)
 
 
-# ---- log Bessel, vMF normaliser, decoders ------------------------------------------------------
-
-@pytest.mark.parametrize("nu, kappa", [(0.5, 2.0), (50, 10.0), (499, 10.0), (2047, 100.0)])
-def test_log_iv_value_against_mpmath_including_the_underflow_region(nu, kappa):
-    ref = float(mpmath.log(mpmath.besseli(nu, kappa)))
-    k = torch.tensor([kappa], dtype=torch.float64)
-    # float64 evaluation of log_bessel_iv (objectives), tested there to rel 1e-10
-    assert float(_LogIv.apply(k, float(nu))) == pytest.approx(ref, rel=1e-10)
-
-
-@pytest.mark.parametrize("nu", [0.5, 10.0, 499.0])
-def test_log_iv_gradient(nu):
-    k = torch.tensor([0.3, 5.0, 40.0], dtype=torch.float64, requires_grad=True)
-    # finite differences in float64 (gradcheck defaults: eps 1e-6, atol 1e-5)
-    assert torch.autograd.gradcheck(lambda t: _LogIv.apply(t, nu), (k,))
-
-
-def test_vmf_normaliser_closed_form_d3_and_integral_d2():
-    k = torch.tensor([0.5, 2.0, 20.0], dtype=torch.float64)
-    closed = torch.log(k) - torch.log(4 * math.pi * torch.sinh(k))  # C_3 = k / (4 pi sinh k)
-    assert torch.allclose(_log_vmf_normalizer(3, k), closed, atol=1e-12, rtol=0)
-    for kappa in (0.5, 5.0):
-        c2 = math.exp(float(_log_vmf_normalizer(2, torch.tensor([kappa], dtype=torch.float64))))
-        total = integrate.quad(lambda t: c2 * math.exp(kappa * math.cos(t)), 0, 2 * math.pi)[0]
-        assert total == pytest.approx(1.0, abs=1e-10)  # quad accuracy on a smooth periodic integrand
-
+# ---- decoders (log Bessel and the vMF normaliser: tests/test_special.py) ------------------------------------------------------
 
 def test_gaussian_decoder_log_prob_matches_scipy():
     dec = GaussianDecoder(2, 2, hidden=(), covariance="diagonal").double()

@@ -50,7 +50,7 @@ LOSSES = {
     "er_gaussian_joe_loo_asym": partial(er_gaussian_loss, sigma=0.7, reduction="joe",
                                         leave_one_out=True, symmetric=False),
     "er_gaussian_log_sigma_kde_sigma": adapt.er_gaussian_log_sigma,
-    # obj5: batch-level terms (covariances, all pairs, batch-mean assignment, Sinkhorn, EMA
+    # batch-level terms (covariances, all pairs, batch-mean assignment, Sinkhorn, EMA
     # statistics); the 8-row batch needs eps > 0 for the 8x8 joint covariance of MMI
     "spectral_mu1": partial(spectral_contrastive_loss, mu=1.0),
     "f_mi_alpha_half_exp": partial(f_mi_alpha_loss, alpha=0.5, ratio="exp"),

@@ -12,6 +12,7 @@ from mitheory.objectives import (
     log_vmf_normalizer,
     reconstruction_vmf,
 )
+from mitheory.objectives._er import _log_vmf_normalizer_official
 
 RTOL = 1e-12  # float64, summation order only
 
@@ -157,3 +158,13 @@ def test_bad_input():
         er_loss(z, z, entropy_weight=-1.0)
     with pytest.raises(ValueError, match="at least 3"):
         entropy_vmf_kde(z[:2], leave_one_out=True)
+
+
+def test_official_normalizer_saturates():
+    # exact for small d, log(1e-7)-saturated for d >= 64 at kappa = 10 (dossier Sec. 1.6)
+    assert _log_vmf_normalizer_official(8, 10.0) == pytest.approx(
+        log_vmf_normalizer(8, 10.0), abs=1e-6)  # 1e-7 / I_3(10) ~ 4e-10 relative
+    d = 128
+    sat = (d / 2 - 1) * math.log(10) - (d / 2) * math.log(2 * math.pi) - math.log(1e-7)
+    assert _log_vmf_normalizer_official(d, 10.0) == pytest.approx(sat, rel=1e-12)  # rounding
+    assert log_vmf_normalizer(d, 10.0) - sat > 50  # true log I_63(10) = -99.2 << log 1e-7

@@ -1,6 +1,7 @@
-"""Two-sample distances between a predicted law and Monte Carlo draws: energy distance and MMD.
+"""Two-sample tests: energy distance, the Gaussian-kernel MMD and a permutation test of equal laws.
 
-Used to measure how far the Monte Carlo law of ``f(x* + eps)`` is from Theorem 1's mixture.
+General statistics; ``mitheory.cpa.output_law_check`` uses them to measure how far the Monte
+Carlo law of ``f(x* + eps)`` is from Theorem 1's mixture.
 """
 from __future__ import annotations
 
@@ -40,7 +41,14 @@ def _pooled(x: Any, y: Any, statistic: str, bandwidth: float | None):
     d = torch.cdist(z, z, compute_mode="donot_use_mm_for_euclid_dist")  # direct differences
     if statistic == "energy":
         return d, 1.0, len(xt)
-    bw = _median_offdiag(d) if bandwidth is None else check_positive(bandwidth, "bandwidth")
+    if bandwidth is None:
+        bw = _median_offdiag(d)
+        if not bw > 0:  # exp(-0 / 0) is NaN: every statistic and the p-value would be garbage
+            raise ValueError(
+                "bandwidth=None uses the median pairwise distance of the pooled sample (x, y), "
+                "which is 0 here (identical or mostly tied rows); pass an explicit bandwidth > 0")
+    else:
+        bw = check_positive(bandwidth, "bandwidth")
     # MMD^2 = mean k(xx) + mean k(yy) - 2 mean k(xy): the energy form with the opposite sign
     return torch.exp(-d**2 / (2 * bw**2)), -1.0, len(xt)
 
@@ -90,6 +98,13 @@ def mmd_rbf(x: Any, y: Any, *, bandwidth: float | None = None) -> float:
     """Unbiased squared MMD with the Gaussian kernel ``exp(-|a-b|^2 / (2 bw^2))``.
 
     Gretton et al. 2012, Lemma 6 (``MMD_u^2``); ``bandwidth`` defaults to ``median_bandwidth``.
+
+    Raises
+    ------
+    ValueError
+        If ``bandwidth`` is None and the pooled median pairwise distance is 0 (e.g. ``x`` and
+        ``y`` identical constants): the median heuristic has no scale then, so pass
+        ``bandwidth`` explicitly.
     """
     return _observed(*_pooled(x, y, "mmd", bandwidth))
 
@@ -119,15 +134,27 @@ class TwoSampleTest:
 
 
 def two_sample_test(x: Any, y: Any, *, statistic: Statistic = "energy",
-                    n_permutations: int = 200, seed: Seed = None) -> TwoSampleTest:
+                    n_permutations: int = 200, bandwidth: float | None = None,
+                    seed: Seed = None) -> TwoSampleTest:
     """Permutation test of ``law(x) == law(y)`` with the energy distance or MMD.
 
     The pooled distance (or kernel) matrix is computed once and all permutations are evaluated
-    with one matrix product. The MMD bandwidth is fixed at the pooled median before permuting.
+    with one matrix product. The MMD bandwidth is ``bandwidth``, or (None) the pooled median
+    pairwise distance, fixed before permuting.
+
+    Raises
+    ------
+    ValueError
+        For ``statistic="mmd"`` with ``bandwidth=None`` when the pooled median pairwise
+        distance is 0 (see :func:`mmd_rbf`); and if ``bandwidth`` is given with
+        ``statistic="energy"`` (which has no bandwidth).
     """
     check_option(statistic, "statistic", ("energy", "mmd"))
     n_permutations = check_int(n_permutations, "n_permutations", minimum=1)
-    m, sign, nx = _pooled(x, y, statistic, None)
+    if statistic == "energy" and bandwidth is not None:
+        raise ValueError(f"bandwidth applies to statistic='mmd' only, got bandwidth={bandwidth!r} "
+                         "with statistic='energy'")
+    m, sign, nx = _pooled(x, y, statistic, bandwidth)
     rng = as_generator(seed)
     observed = _observed(m, sign, nx)
     member = np.zeros((m.shape[0], n_permutations))  # (n, P): x-membership per permutation
