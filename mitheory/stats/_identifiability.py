@@ -6,16 +6,15 @@ Linear / kernel-ridge R^2 as in von Kuegelgen et al. (2021), Sec. 5.1 (``ssl_ide
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.optimize import linear_sum_assignment
-from sklearn.kernel_ridge import KernelRidge
 from sklearn.linear_model import LinearRegression
 from sklearn.metrics import r2_score
-from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.model_selection import KFold
 from sklearn.preprocessing import StandardScaler
 
 from mitheory._rng import as_generator, int_seed, spawn
@@ -29,6 +28,7 @@ from mitheory._validate import (
     check_same_length,
     check_samples,
 )
+from mitheory.stats._kernel_ridge import kernel_ridge_cv
 
 R2Method = Literal["linear", "kernel"]
 R2_METHODS: tuple[str, ...] = ("linear", "kernel")
@@ -116,38 +116,72 @@ def r2_identifiability(
     >>> round(out["r2"], 6)
     1.0
     """
+    return r2_identifiability_blocks(h_fit, h_eval, {"z": (z_fit, z_eval)}, method=method,
+                                     alphas=alphas, gammas=gammas, cv=cv, seed=seed)["z"]
+
+
+def r2_identifiability_blocks(
+    h_fit: ArrayLike,
+    h_eval: ArrayLike,
+    targets: Mapping[str, tuple[ArrayLike, ArrayLike]],
+    *,
+    method: R2Method = "linear",
+    alphas: Sequence[float] = DEFAULT_ALPHAS,
+    gammas: Sequence[float] = DEFAULT_GAMMAS,
+    cv: int = 3,
+    seed: Seed = None,
+) -> dict[str, dict[str, Any]]:
+    """:func:`r2_identifiability` of several target blocks from one representation, at once.
+
+    ``targets`` maps a block name to its ``(z_fit, z_eval)``; every block gets the result
+    ``r2_identifiability(h_fit, z_fit, h_eval, z_eval, ...)`` would give it (its own scalers
+    and, for ``"kernel"``, its own grid choice, on the same folds), but the kernel matrices and
+    their eigendecompositions are computed once for all blocks (:mod:`._kernel_ridge`).
+    """
     method = check_option(method, "method", R2_METHODS)
     cv = check_int(cv, "cv", minimum=2)
+    if not targets:
+        raise ValueError("targets must name at least one (z_fit, z_eval) block")
     hf = check_samples(h_fit, "h_fit")
     min_fit = hf.shape[1] + 2 if method == "linear" else 2 * cv
     hf = check_samples(hf, "h_fit", min_samples=min_fit)
-    zf = check_samples(z_fit, "z_fit", min_samples=min_fit)
     he = check_samples(h_eval, "h_eval", min_samples=2)
-    ze = check_samples(z_eval, "z_eval", min_samples=2)
-    _check_split(hf, zf, "h_fit", "z_fit")
-    _check_split(he, ze, "h_eval", "z_eval")
-    for fit, ev, name in ((hf, he, "h"), (zf, ze, "z")):
-        if fit.shape[1] != ev.shape[1]:
-            raise ValueError(
-                f"{name}_fit and {name}_eval must have the same number of columns, "
-                f"got {fit.shape[1]} and {ev.shape[1]}"
-            )
-    h_scaler, z_scaler = StandardScaler().fit(hf), StandardScaler().fit(zf)
+    if hf.shape[1] != he.shape[1]:
+        raise ValueError("h_fit and h_eval must have the same number of columns, "
+                         f"got {hf.shape[1]} and {he.shape[1]}")
+    blocks = {}
+    for name, (z_fit, z_eval) in targets.items():
+        zf = check_samples(z_fit, "z_fit", min_samples=min_fit)
+        ze = check_samples(z_eval, "z_eval", min_samples=2)
+        _check_split(hf, zf, "h_fit", "z_fit")
+        _check_split(he, ze, "h_eval", "z_eval")
+        if zf.shape[1] != ze.shape[1]:
+            raise ValueError("z_fit and z_eval must have the same number of columns, "
+                             f"got {zf.shape[1]} and {ze.shape[1]}")
+        z_scaler = StandardScaler().fit(zf)
+        blocks[name] = (z_scaler.transform(zf), z_scaler.transform(ze))
+    h_scaler = StandardScaler().fit(hf)
     hf_s, he_s = h_scaler.transform(hf), h_scaler.transform(he)
-    zf_s, ze_s = z_scaler.transform(zf), z_scaler.transform(ze)
-    out: dict[str, Any] = {"method": method, "n_fit": len(hf), "n_eval": len(he)}
+    base: dict[str, Any] = {"method": method, "n_fit": len(hf), "n_eval": len(he)}
+    outs = {name: dict(base) for name in blocks}
     if method == "linear":
-        model = LinearRegression().fit(hf_s, zf_s)
+        preds = {name: LinearRegression().fit(hf_s, zf_s).predict(he_s)
+                 for name, (zf_s, _) in blocks.items()}
     else:
-        folds = KFold(cv, shuffle=seed is not None,
-                      random_state=None if seed is None else int_seed(seed) % 2**32)
-        grid = {"alpha": _check_grid(alphas, "alphas"), "gamma": _check_grid(gammas, "gammas")}
-        model = GridSearchCV(KernelRidge(kernel="rbf"), grid, cv=folds, n_jobs=1).fit(hf_s, zf_s)
-        out.update(alpha=float(model.best_params_["alpha"]),
-                   gamma=float(model.best_params_["gamma"]), cv_r2=float(model.best_score_))
-    per_dim = r2_score(ze_s, model.predict(he_s).reshape(ze_s.shape), multioutput="raw_values")
-    out.update(r2=float(np.mean(per_dim)), r2_per_dim=[float(v) for v in per_dim])
-    return out
+        grid = (_check_grid(alphas, "alphas"), _check_grid(gammas, "gammas"))
+        folds = list(KFold(cv, shuffle=seed is not None,
+                           random_state=None if seed is None else int_seed(seed) % 2**32)
+                     .split(hf_s))
+        fits = kernel_ridge_cv(hf_s, [zf_s for zf_s, _ in blocks.values()], he_s,
+                               alphas=grid[0], gammas=grid[1], folds=folds)
+        preds = {}
+        for name, fit in zip(blocks, fits):
+            preds[name] = fit["pred"]
+            outs[name].update(alpha=fit["alpha"], gamma=fit["gamma"], cv_r2=fit["cv_r2"])
+    for name, (_, ze_s) in blocks.items():
+        per_dim = r2_score(ze_s, preds[name].reshape(ze_s.shape), multioutput="raw_values")
+        outs[name].update(r2=float(np.mean(per_dim)), r2_per_dim=[float(v) for v in per_dim])
+    return outs
 
 
 def _split_one_sample(

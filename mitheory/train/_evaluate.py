@@ -12,15 +12,8 @@ import numpy as np
 
 from mitheory._rng import spawn
 from mitheory._types import Seed
-from mitheory.stats import mcc, r2_identifiability
+from mitheory.stats import mcc, r2_identifiability_blocks
 from mitheory.train._loop import embed_samples
-
-
-def _r2_pair(h_fit, y_fit, h_ev, y_ev, n_kernel_fit: int, seed) -> dict[str, float]:
-    lin = r2_identifiability(h_fit, y_fit, h_ev, y_ev, method="linear")
-    ker = r2_identifiability(h_fit[:n_kernel_fit], y_fit[:n_kernel_fit], h_ev, y_ev,
-                             method="kernel", seed=seed)
-    return {"linear": float(lin["r2"]), "kernel": float(ker["r2"])}
 
 
 def evaluate_identifiability(
@@ -45,20 +38,29 @@ def evaluate_identifiability(
     c, s = list(process.content_idx), list(process.style_idx)
     out: dict[str, Any] = {"n_fit": n_fit, "n_eval": n_eval, "n_kernel_fit": n_k}
 
-    def pair(hf, yf, he, ye):
-        if kernel:
-            return _r2_pair(hf, yf, he, ye, n_k, ss_k)
-        return {"linear": float(r2_identifiability(hf, yf, he, ye, method="linear")["r2"])}
+    methods = ("linear", "kernel") if kernel else ("linear",)
 
-    out["all"] = pair(h_fit, z_fit, h_ev, z_ev)
-    out["mcc"] = float(mcc(h_ev, z_ev))
+    def r2(hf, he, blocks):  # block -> (z_fit, z_eval); kernel fits use the first n_k rows
+        out_b = {k: {} for k in blocks}
+        for m in methods:
+            n = n_k if m == "kernel" else len(hf)
+            res = r2_identifiability_blocks(
+                hf[:n], he, {k: (zf[:n], ze) for k, (zf, ze) in blocks.items()}, method=m,
+                seed=ss_k if m == "kernel" else None)
+            for k in blocks:
+                out_b[k][m] = float(res[k]["r2"])
+        return out_b
+
+    blocks = {"all": (z_fit, z_ev)}
     if s:
-        out["content"] = pair(h_fit, z_fit[:, c], h_ev, z_ev[:, c])
-        out["style"] = pair(h_fit, z_fit[:, s], h_ev, z_ev[:, s])
-        if style_baseline:
-            out["style_from_content"] = pair(z_fit[:, c], z_fit[:, s], z_ev[:, c], z_ev[:, s])
-    else:
+        blocks.update(content=(z_fit[:, c], z_ev[:, c]), style=(z_fit[:, s], z_ev[:, s]))
+    out.update(r2(h_fit, h_ev, blocks))
+    out["mcc"] = float(mcc(h_ev, z_ev))
+    if not s:
         out["content"] = out["all"]
+    elif style_baseline:
+        out["style_from_content"] = r2(z_fit[:, c], z_ev[:, c],
+                                       {"sfc": (z_fit[:, s], z_ev[:, s])})["sfc"]
     finite = all(np.isfinite(v) for k in ("all", "content") for v in out[k].values())
     if not finite:
         raise FloatingPointError("identifiability R^2 is not finite (degenerate representation?)")
