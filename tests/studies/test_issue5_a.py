@@ -4,36 +4,12 @@ import math
 import numpy as np
 import pytest
 
-from studies import batch_size_robustness as bs
 from studies import entropy_estimators as ee
-
-
-@pytest.fixture(scope="module")
-def bs_res():
-    return bs.run(bs.QUICK)
 
 
 @pytest.fixture(scope="module")
 def ee_res():
     return ee.run(ee.QUICK)
-
-
-def test_batch_size_structure(bs_res):
-    q = bs.QUICK
-    n_byol = sum("byol" in o for o in q.objectives)
-    assert len(bs_res["runs"]) == len(q.objectives) * len(q.batch_sizes) + n_byol * len(q.emas)
-    assert bs_res["protocol"] == "reconstructed"
-    for r in bs_res["runs"]:
-        assert r["steps"] == q.samples_seen // r["batch_size"]  # samples seen held fixed
-        assert -math.inf < r["content_r2_linear"] <= 1 and r["content_r2_kernel"] <= 1
-        assert 0 <= r["probe_accuracy"] <= 1
-    assert {c["claim"] for c in bs_res["claims"]} == {"C4"} and len(bs_res["claims"]) == 2
-    for c in bs_res["claims"]:
-        assert c["verdict"] in ("supported", "not supported", "inconclusive")
-    sp = {(s["sweep"], s["objective"]): s for s in bs_res["spread"]}
-    rs = [r for r in bs_res["runs"] if r["objective"] == "er" and r["ema"] is None]
-    want = max(r["content_r2_linear"] for r in rs) - min(r["content_r2_linear"] for r in rs)
-    assert sp[("batch_size", "er")]["content_r2_linear_spread"] == pytest.approx(want)
 
 
 def test_entropy_estimators_structure(ee_res):
