@@ -13,6 +13,7 @@ Collapse = effective rank of the representation covariance <= ``collapse_erank``
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import partial
 
 import numpy as np
 
@@ -132,61 +133,51 @@ def _verdict(supported: bool, refuted: bool) -> str:
     return "supported" if supported else "not supported" if refuted else "inconclusive"
 
 
-def _sweep_verdict(rows, target, what, cfg):
-    """Best value of a sweep by mean content kernel R^2, and its margin over the runner-up."""
-    o = sorted(rows, key=lambda r: -r["content_r2_kernel"])
-    margin = o[0]["content_r2_kernel"] - o[1]["content_r2_kernel"] if len(o) > 1 else np.nan
-    sd = max(o[0]["content_r2_kernel_sd"], o[1]["content_r2_kernel_sd"]) if len(o) > 1 else np.nan
-    is_target, called = o[0]["label"].endswith(f"={target:g}"), margin > max(sd, MIN_TOL)
-    return claim_verdict(
-        "C14", _verdict(called and is_target, called and not is_target), protocol="reconstructed",
-        evidence={"content_r2_kernel": {r["label"]: round(r["content_r2_kernel"], 4)
-                                        for r in rows}, "best": o[0]["label"], "margin": margin,
-                  "seed_sd": sd}, n_seeds=cfg.n_seeds, notes=f"part: best {what} = {target:g}",
-        criterion=f"best {what} by mean content kernel R^2 on {rows[0]['process']}; supported if "
-        f"it is {target:g} and beats the runner-up by more than max(seed sd, {MIN_TOL:g}); not "
-        "supported if another value does; else inconclusive")
-
-
 def verdicts(s: list[dict], gv: list[dict], cfg: Config) -> list[dict]:
     p0, get = cfg.processes[0], {(r["process"], r["label"]): r for r in s}
+    c14 = partial(claim_verdict, "C14", protocol="reconstructed", n_seeds=cfg.n_seeds)
     gha, full = get[(p0, "minc gha ema=0.8")], get[(p0, "minc full ema=0.8")]
     c_full, c_gha = (r["effective_rank"] <= cfg.collapse_erank for r in (full, gha))
-    out = [claim_verdict(
-        "C14", _verdict(c_full and not c_gha, not c_full), protocol="reconstructed",
-        evidence={"erank_full": full["effective_rank"], "erank_gha": gha["effective_rank"],
-                  "erank_spectral": get[(p0, "spectral")]["effective_rank"]},
-        n_seeds=cfg.n_seeds, notes="part: collapse without GHA",
-        criterion=f"collapse = effective rank <= {cfg.collapse_erank}; supported if MINC without "
-        "GHA collapses and with GHA does not; not supported if MINC without GHA does not "
-        "collapse; else inconclusive")]
-    for prefix, target, what in (("fmi alpha=", 2.0, "alpha"), ("minc gha ema=", 0.8,
-                                                                 "auxiliary EMA")):
-        out.append(_sweep_verdict([r for r in s if r["process"] == p0 and
-                                   r["label"].startswith(prefix)], target, what, cfg))
+    out = [c14(_verdict(c_full and not c_gha, not c_full), notes="part: collapse without GHA",
+               evidence={"erank_full": full["effective_rank"], "erank_gha": gha["effective_rank"],
+                         "erank_spectral": get[(p0, "spectral")]["effective_rank"]},
+               criterion=f"collapse = effective rank <= {cfg.collapse_erank}; supported if MINC "
+               "without GHA collapses and with GHA does not; not supported if without GHA it "
+               "does not; else inconclusive")]
+    for prefix, target, what in (("fmi alpha=", 2.0, "alpha"),
+                                 ("minc gha ema=", 0.8, "auxiliary EMA")):
+        rows = [r for r in s if r["process"] == p0 and r["label"].startswith(prefix)]
+        o = sorted(rows, key=lambda r: -r["content_r2_kernel"])  # best value first
+        margin, sd = ((o[0]["content_r2_kernel"] - o[1]["content_r2_kernel"],
+                       max(o[0]["content_r2_kernel_sd"], o[1]["content_r2_kernel_sd"]))
+                      if len(o) > 1 else (np.nan, np.nan))
+        called, is_target = margin > max(sd, MIN_TOL), o[0]["label"].endswith(f"={target:g}")
+        out.append(c14(
+            _verdict(called and is_target, called and not is_target),
+            notes=f"part: best {what} = {target:g}", evidence={"content_r2_kernel": {
+                r["label"]: round(r["content_r2_kernel"], 4) for r in rows}, "best": o[0]["label"],
+                "margin": margin, "seed_sd": sd},
+            criterion=f"best {what} by mean content kernel R^2 on {p0}; supported if it is "
+            f"{target:g} and beats the runner-up by more than max(seed sd, {MIN_TOL:g}); not "
+            "supported if another value does; else inconclusive"))
     diffs = {p: get[(p, "minc gha ema=0.8")]["content_r2_kernel"]
              - get[(p, "spectral")]["content_r2_kernel"] for p in cfg.processes}
     tol = {p: max(get[(p, "spectral")]["content_r2_kernel_sd"], MIN_TOL) for p in cfg.processes}
-    out.append(claim_verdict(
-        "C14", _verdict(all(diffs[p] > tol[p] for p in diffs),
-                        all(diffs[p] < -tol[p] for p in diffs)),
+    out.append(c14(
+        _verdict(all(diffs[p] > tol[p] for p in diffs), all(diffs[p] < -tol[p] for p in diffs)),
         evidence={"minc_minus_spectral_r2_kernel": diffs, "tolerance": tol},
-        protocol="reconstructed", n_seeds=cfg.n_seeds,
         notes="part: MINC improves on spectral contrastive",
         criterion=f"MINC (GHA, EMA 0.8) minus spectral content kernel R^2 > max(sd, {MIN_TOL:g}) "
-        "on every process: supported; < -that on every process: not supported; else "
-        "inconclusive"))
+        "on every process: supported; < -that on every process: not supported; else inconclusive"))
     rv = {(r["batch_size"], r["label"]): r["relative_variance"] for r in gv}
     ratio = {b: rv[(b, "minc ema=0.8")] / rv[(b, "spectral unclipped")] for b in cfg.batch_sizes}
     lower = [x < 1 for x in ratio.values()]
-    out.append(claim_verdict(
-        "C14", _verdict(all(lower), not any(lower)), protocol="reconstructed", n_seeds=1,
+    out.append(c14(
+        _verdict(all(lower), not any(lower)), n_seeds=1, notes="part: lower-variance gradients",
         evidence={"relvar_minc_over_unclipped_spectral": ratio, "rows": [dict(r) for r in gv]},
-        notes="part: lower-variance gradients",
         criterion="relative gradient variance tr Cov(g)/|E g|^2 of MINC (EMA 0.8) below the "
-        "unclipped spectral loss's (mu = 1e6; the official mu = 1 clips norms, which changes "
-        "the mean gradient) at every batch size: supported; above at every batch size: not "
-        "supported; else inconclusive"))
+        "unclipped spectral loss's (mu = 1e6: the official mu = 1 clips norms) at every batch "
+        "size: supported; above at every one: not supported; else inconclusive"))
     return out
 
 

@@ -187,7 +187,8 @@ def verdicts(res: dict, cfg: Config) -> list[dict]:
 
 
 def plot(results: dict):
-    axes = np.ravel((fig := subplots(1, 4, axsize=(3.3, 2.6)))[1])
+    fig, axes = subplots(1, 4, axsize=(3.3, 2.6))
+    axes = np.ravel(axes)
     for ax, mat in zip(axes[:2], ("mmi joint", "vicreg joint")):
         for i, r in enumerate(r for r in results["approx"] if r["matrix"] == mat):
             k = np.arange(1, len(r["abs_error"]) + 1)
@@ -209,7 +210,7 @@ def plot(results: dict):
                 title="MI after an invertible map of Z'")
     for ax in axes[2:]:
         ax.legend(fontsize=6)
-    return fig[0]
+    return fig
 
 
 def main(argv: list[str] | None = None) -> dict:
