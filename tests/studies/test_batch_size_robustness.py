@@ -1,5 +1,6 @@
 """batch_size_robustness: the sweep design, the spread table and the C4 rule, and the probe task."""
 import pytest
+from threadpoolctl import threadpool_limits
 import torch
 
 from mitheory import train as tr
@@ -8,7 +9,8 @@ from studies import batch_size_robustness as bs
 
 @pytest.fixture(scope="module")
 def res():
-    return bs.run(bs.QUICK)
+    with threadpool_limits(1):  # as run_study: BLAS threads only contend on these tiny problems
+        return bs.run(bs.QUICK)
 
 
 def test_samples_seen_are_held_fixed(res):

@@ -1,6 +1,7 @@
 """entropy_estimators: the checkpoint tracks, the exact latent MI, and the C12 / C1 rules."""
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 from scipy import special
 
 from studies import entropy_estimators as ee
@@ -8,7 +9,8 @@ from studies import entropy_estimators as ee
 
 @pytest.fixture(scope="module")
 def res():
-    return ee.run(ee.QUICK)
+    with threadpool_limits(1):  # as run_study: BLAS threads only contend on these tiny problems
+        return ee.run(ee.QUICK)
 
 
 def test_every_cell_tracks_every_checkpoint(res):
