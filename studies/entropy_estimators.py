@@ -31,8 +31,8 @@ N_SE = 2  # C1: an ER estimate this many standard errors above the truth counts 
 @dataclass(frozen=True)
 class Config:
     settings: tuple[str, ...] = ("sphere_vmf", "cs_p0.75")  # latent processes (PROCESS_NAMES)
-    objectives: tuple[str, ...] = ("vicreg", "vicreg_logdet", "vicreg_kl",
-                                   "vicreg_bhattacharyya")  # VICReg and its entropy variants
+    objectives: tuple[str, ...] = (  # VICReg and its entropy-estimator variants
+        "vicreg", "vicreg_logdet", "vicreg_kl", "vicreg_bhattacharyya")
     checkpoints: tuple[int, ...] = (100, 300, 900)  # each retrains from the same seed: a prefix
     n_seeds: int = 2  # replicates: one process and one training stream each
     seed: int = 0  # root seed of every stream of the study

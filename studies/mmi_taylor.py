@@ -42,9 +42,9 @@ class Config:
     n_cov: int = 4000  # pairs the covariances of part (a) are estimated from
     max_order: int = 8  # highest Taylor order of part (a)
     fixed_betas: tuple[float, ...] = (0.5, 1.0, 2.0)  # fixed rescalings next to the three rules
-    train_runs: tuple[str, ...] = ("exact", "taylor4_trace", "taylor4_frobenius",
-                                   "taylor4_spectral", "taylor2_frobenius", "taylor8_frobenius",
-                                   "taylor4_1.0")  # part (b): exact or taylor<order>_<beta>
+    train_runs: tuple[str, ...] = (  # part (b) MMI losses: exact or taylor<order>_<beta>
+        "exact", "taylor4_trace", "taylor4_frobenius", "taylor4_spectral", "taylor2_frobenius",
+        "taylor8_frobenius", "taylor4_1.0")
     n_eval: int = 2000  # samples of the R^2 fits, their scoring and the MI of part (b)
     n_mi: int = 2000  # samples of each Gaussian pair of part (c)
     n_mi_reps: int = 5  # replicates of part (c)
