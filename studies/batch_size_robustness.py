@@ -21,31 +21,32 @@ from functools import lru_cache
 
 import numpy as np
 
-from mitheory import generative, stats, train as tr
-from mitheory._rng import int_seed, spawn
-from mitheory.claims import claim_verdict
-from mitheory.cli import parallel_map, run_study
-from mitheory.plotting import subplots
+from mitheory import generative, train as tr
+from mitheory.study import Threshold, group_rows, int_seed, parallel_map, run_study, spawn
+from mitheory.study import subplots, threshold_verdict
+
+METRICS = ("content_r2_linear", "content_r2_kernel", "probe_accuracy")
+MARGIN = 0.05  # R^2 units: a spread difference smaller than this is not called either way
 
 
 @dataclass(frozen=True)
 class Config:
-    setting: str = "cs_p0.75"
-    objectives: tuple[str, ...] = ("er", "simclr", "byol", "er_byol")
-    batch_sizes: tuple[int, ...] = (32, 128, 512, 1024)
-    emas: tuple[float, ...] = (0.9, 0.99, 0.999)
-    ema_batch_size: int = 128
+    setting: str = "cs_p0.75"  # latent process (PROCESS_NAMES)
+    objectives: tuple[str, ...] = ("er", "simclr", "byol", "er_byol")  # registered methods
+    batch_sizes: tuple[int, ...] = (32, 128, 512, 1024)  # batch-size sweep (no EMA override)
+    emas: tuple[float, ...] = (0.9, 0.99, 0.999)  # EMA base momenta swept for the *byol methods
+    ema_batch_size: int = 128  # batch size of the EMA sweep
     samples_seen: int = 65_536  # held fixed: steps = samples_seen // batch_size
-    seed: int = 0
-    lr: float = 1e-3
-    hidden: tuple[int, ...] = (64, 64)
-    kappa: float = 10.0  # ER/ER-SimCLR vMF concentration; SimCLR tau = 1/kappa
-    n_classes: int = 4
-    n_fit: int = 2000
-    n_eval: int = 2000
-    n_kernel_fit: int = 500
-    device: str = "auto"
-    workers: int = 1
+    seed: int = 0  # root seed of every stream of the study
+    lr: float = 1e-3  # Adam learning rate (same at every batch size)
+    hidden: tuple[int, ...] = (64, 64)  # encoder hidden widths
+    kappa: float = 10.0  # ER/ER-BYOL vMF concentration; SimCLR tau = 1/kappa
+    n_classes: int = 4  # classes of the downstream probe task
+    n_fit: int = 2000  # samples the R^2 regressions and the probe are fitted on
+    n_eval: int = 2000  # held-out samples they are scored on
+    n_kernel_fit: int = 500  # fit samples of the kernel ridge (O(n^3))
+    device: str = "auto"  # auto, cpu or cuda[:i]
+    workers: int = 1  # cells run in parallel processes (results do not change)
 
 
 QUICK = replace(Config(), objectives=("er", "simclr", "byol", "er_byol"), batch_sizes=(16, 32),
@@ -63,37 +64,26 @@ def _process(setting: str, seed: int):
 def _cell(cfg: Config, name: str, batch: int, ema: float | None) -> dict:
     """Train and evaluate one (objective, batch, ema) cell on the study's one process."""
     proc = _process(cfg.setting, cfg.seed)
-    kw = {"kappa": cfg.kappa} if name in ("er", "er_byol") else {"tau": 1 / cfg.kappa} \
-        if name == "simclr" else {}
+    kw = ({"kappa": cfg.kappa} if name in ("er", "er_byol") else
+          {"tau": 1 / cfg.kappa} if name == "simclr" else {})
     if ema is not None:
         kw["base_momentum"] = ema
-    method = tr.make_method(name, dim_in=proc.dim_x, dim_out=len(proc.content_idx) + 1,
-                            hidden=cfg.hidden, **kw)
     steps = max(1, cfg.samples_seen // batch)
-    res = tr.train(method, proc, tr.TrainConfig(steps=steps, batch_size=batch, lr=cfg.lr,
-                                                device=cfg.device, progress=False),
-                   seed=int_seed((cfg.seed, 1, batch, cfg.objectives.index(name))))
+    tcfg = tr.TrainConfig(steps=steps, batch_size=batch, lr=cfg.lr, device=cfg.device,
+                          progress=False)
     ss_ev, ss_probe = spawn(int_seed((cfg.seed, 2)), 2)  # same eval samples for every cell
-    ev = tr.evaluate_identifiability(method, proc, n_fit=cfg.n_fit, n_eval=cfg.n_eval,
-                                     n_kernel_fit=cfg.n_kernel_fit, seed=ss_ev,
-                                     style_baseline=False)
-    probe = probe_accuracy(method, proc, cfg, ss_probe)
-    print(f"{name:8s} B={batch:5d} ema={ema}: content R2 lin {ev['content']['linear']:.3f} ker "
-          f"{ev['content']['kernel']:.3f} probe {probe:.3f} ({res.wall_time_s:.1f} s)", flush=True)
+    fit = tr.fit_and_evaluate(
+        name, proc, tcfg, seed_train=int_seed((cfg.seed, 1, batch, cfg.objectives.index(name))),
+        seed_eval=ss_ev, dim_out=len(proc.content_idx) + 1, hidden=cfg.hidden, n_fit=cfg.n_fit,
+        n_eval=cfg.n_eval, n_kernel_fit=cfg.n_kernel_fit, **kw)
+    probe = tr.probe_accuracy(fit.method, proc, n_fit=cfg.n_fit, n_eval=cfg.n_eval,
+                              n_classes=cfg.n_classes, task_seed=cfg.seed, seed=ss_probe)
+    r2 = fit.r2("content")
+    print(f"{name:8s} B={batch:5d} ema={ema}: content R2 lin {r2['linear']:.3f} ker "
+          f"{r2['kernel']:.3f} probe {probe:.3f} ({fit.train.wall_time_s:.1f} s)", flush=True)
     return {"objective": name, "batch_size": batch, "ema": ema, "steps": steps,
-            "content_r2_linear": ev["content"]["linear"], "content_r2_kernel":
-            ev["content"]["kernel"], "probe_accuracy": probe, "wall_time_s": res.wall_time_s}
-
-
-def probe_accuracy(method, proc, cfg, seed) -> float:
-    """Linear-probe accuracy on the downstream task defined from the true content."""
-    ss_fit, ss_ev = spawn(seed, 2)
-    (h_f, z_f), (h_e, z_e) = (tr.embed_samples(method, proc, n, seed=s)
-                              for n, s in ((cfg.n_fit, ss_fit), (cfg.n_eval, ss_ev)))
-    c = list(proc.content_idx)
-    y_f, y_e = (stats.downstream_labels(z[:, c], n_classes=cfg.n_classes, seed=cfg.seed)
-                for z in (z_f, z_e))
-    return stats.linear_probe_accuracy(h_f, y_f, h_e, y_e)["accuracy"]
+            "content_r2_linear": r2["linear"], "content_r2_kernel": r2["kernel"],
+            "probe_accuracy": probe, "wall_time_s": fit.train.wall_time_s}
 
 
 def run(cfg: Config) -> dict:
@@ -104,21 +94,19 @@ def run(cfg: Config) -> dict:
             "runs": runs, "spread": spreads(runs), "claims": verdicts(runs)}
 
 
+def _sweeps(runs) -> dict[str, dict[tuple, list[dict]]]:
+    """Runs of each sweep (batch size: no EMA override; ema) grouped by objective."""
+    return {"batch_size": group_rows([r for r in runs if r["ema"] is None], "objective"),
+            "ema": group_rows([r for r in runs if r["ema"] is not None], "objective")}
+
+
 def spreads(runs) -> list[dict]:
     """Per objective and sweep: max - min of each metric across the sweep."""
-    out = []
-    for sweep, key in (("batch_size", lambda r: r["ema"] is None),
-                       ("ema", lambda r: r["ema"] is not None)):
-        for name in dict.fromkeys(r["objective"] for r in runs if key(r)):
-            rs = [r for r in runs if r["objective"] == name and key(r)]
-            if len(rs) < 2:
-                continue
-            out.append({"sweep": sweep, "objective": name, **{
-                f"{m}_spread": float(np.ptp([r[m] for r in rs])) for m in
-                ("content_r2_linear", "content_r2_kernel", "probe_accuracy")}, **{
-                f"{m}_min": float(min(r[m] for r in rs)) for m in
-                ("content_r2_linear", "probe_accuracy")}})
-    return out
+    return [{"sweep": sweep, "objective": name,
+             **{f"{m}_spread": float(np.ptp([r[m] for r in rs])) for m in METRICS},
+             **{f"{m}_min": float(min(r[m] for r in rs)) for m in METRICS[::2]}}
+            for sweep, groups in _sweeps(runs).items() for (name,), rs in groups.items()
+            if len(rs) >= 2]
 
 
 def verdicts(runs) -> list[dict]:
@@ -126,32 +114,27 @@ def verdicts(runs) -> list[dict]:
     out = []
     for sweep, er_name, others in (("batch_size", "er", ("simclr", "byol")),
                                    ("ema", "er_byol", ("byol",))):
-        if (sweep, er_name) not in sp or not any((sweep, o) in sp for o in others):
-            continue
-        er_sp = sp[(sweep, er_name)]["content_r2_linear_spread"]
         oth = {o: sp[(sweep, o)]["content_r2_linear_spread"] for o in others if (sweep, o) in sp}
-        v = ("supported" if er_sp < min(oth.values()) - 0.05 else
-             "not supported" if er_sp > min(oth.values()) + 0.05 else "inconclusive")
-        out.append(claim_verdict("C4", v, evidence={"sweep": sweep, f"{er_name}_spread": er_sp,
-                   "other_spreads": oth, "all": [s for s in sp.values() if s["sweep"] == sweep]},
-                   criterion=f"spread (max-min over the {sweep} sweep) of linear content R^2: "
-                   f"{er_name} below every other by > 0.05 supported, above the smallest other by "
-                   "> 0.05 not supported, else inconclusive", protocol="reconstructed",
-                   n_seeds=1))
+        if (sweep, er_name) not in sp or not oth:
+            continue
+        low = min(oth.values())  # ER must beat every other method, i.e. the most robust one
+        rule = Threshold(f"{er_name} spread", ("<", low - MARGIN), (">", low + MARGIN),
+                         key=f"{er_name}_spread")
+        out.append(threshold_verdict(
+            "C4", {rule.name: sp[(sweep, er_name)]["content_r2_linear_spread"]}, [rule],
+            subject=f"{sweep} sweep (spread = max - min of linear content R^2; smallest other "
+            f"spread {low:.4f}, margin {MARGIN:g})", protocol="reconstructed", n_seeds=1,
+            evidence={"sweep": sweep, "other_spreads": oth,
+                      "all": [s for s in sp.values() if s["sweep"] == sweep]}))
     return out
 
 
 def plot(results: dict):
-    runs = results["runs"]
     fig, axes = subplots(2, 3, axsize=(3.4, 2.4))
-    metrics = ("content_r2_linear", "content_r2_kernel", "probe_accuracy")
-    for row, (sweep, key) in enumerate((("batch_size", lambda r: r["ema"] is None),
-                                        ("ema", lambda r: r["ema"] is not None))):
-        for j, m in enumerate(metrics):
-            ax = axes[row][j]
-            for name in dict.fromkeys(r["objective"] for r in runs if key(r)):
-                rs = [r for r in runs if r["objective"] == name and key(r)]
-                xs = [r[sweep] if sweep == "batch_size" else 1 - r["ema"] for r in rs]
+    for row, (sweep, groups) in enumerate(_sweeps(results["runs"]).items()):
+        for ax, m in zip(axes[row], METRICS):
+            for (name,), rs in groups.items():
+                xs = [r["batch_size"] if sweep == "batch_size" else 1 - r["ema"] for r in rs]
                 ax.plot(xs, [r[m] for r in rs], "o-", label=name)
             ax.set(xscale="log", xlabel="batch size" if sweep == "batch_size" else
                    "1 - EMA base momentum", ylabel=m.replace("_", " "))
@@ -160,11 +143,11 @@ def plot(results: dict):
     return fig
 
 
-def main(argv=None):
-    run_study("batch_size_robustness", Config, run, plot, argv, quick=QUICK,
-              presets={"paper_scale": PAPER}, description=__doc__,
-              tables=lambda r: {"batch_size_robustness": r["runs"],
-                                "batch_size_robustness_spread": r["spread"]})
+def main(argv: list[str] | None = None) -> dict:
+    return run_study("batch_size_robustness", Config, run, plot, argv, quick=QUICK,
+                     presets={"paper_scale": PAPER}, description=__doc__,
+                     tables=lambda r: {"batch_size_robustness": r["runs"],
+                                       "batch_size_robustness_spread": r["spread"]})
 
 
 if __name__ == "__main__":

@@ -24,5 +24,8 @@ def pytest_configure(config):
     # one thread per test process: the models are tiny, and several xdist workers share 2 cores
     # (oversubscribed OpenMP threads made small matmuls ~15x slower when measured here)
     import torch
+    from threadpoolctl import threadpool_limits
 
     torch.set_num_threads(1)
+    # BLAS too, as run_study does: numpy/scipy threads only contend on these small problems
+    config._blas_limit = threadpool_limits(1)

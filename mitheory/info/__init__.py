@@ -26,6 +26,7 @@ from mitheory.info._variational import (ConcatCritic, SeparableCritic, Variation
 # The ER bound (entropy + reconstruction) and its decoders
 from mitheory.info._er_bound import (ERBoundEstimator, GaussianDecoder, VMFDecoder,
                                      er_lower_bound, mi_lower_bound_er)
+from mitheory.info._linear_decoder import mi_lower_bound_er_linear
 
 from mitheory.info import tasks  # noqa: E402  (public submodule)
 
@@ -67,4 +68,6 @@ __all__ = [
     "ERBoundEstimator",
     # submodule
     "tasks",
+    # _linear_decoder
+    "mi_lower_bound_er_linear",
 ]

@@ -1,0 +1,64 @@
+"""minc_ablations: the ablation grid, the seed summary and each C14 rule from its evidence."""
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_limits
+
+from studies import minc_ablations as ma
+
+
+@pytest.fixture(scope="module")
+def res():
+    with threadpool_limits(1):  # as run_study: BLAS threads only contend on these tiny problems
+        return ma.run(ma.QUICK)
+
+
+def test_grid_has_every_ablation_on_the_first_process(res):
+    q = ma.QUICK
+    labels = {r["label"] for r in res["summary"] if r["process"] == q.processes[0]}
+    want = ({f"fmi alpha={a:g}" for a in q.alphas} | {f"minc gha ema={d:g}" for d in q.ema_decays}
+            | {"minc full ema=0.8", "spectral"})
+    assert labels == want
+    assert {(r["batch_size"], r["label"]) for r in res["grad_variance"]} == {
+        (b, lab) for b in q.batch_sizes for lab, *_ in ma.GV_METHODS}
+
+
+def test_summary_is_mean_and_sd_over_seeds(res):
+    for row in res["summary"]:
+        key = (row["process"], row["label"])
+        sel = [r for r in res["runs"] if (r["process"], r["label"]) == key]
+        assert row["n_seeds"] == len(sel) == ma.QUICK.n_seeds
+        for k in ("content_r2_kernel", "effective_rank"):  # same floats, same order: exact
+            assert (row[k], row[k + "_sd"]) == (np.mean([r[k] for r in sel]),
+                                                np.std([r[k] for r in sel]))
+
+
+def test_each_verdict_follows_its_rule_from_its_evidence(res):
+    q, claims = ma.QUICK, {c["notes"]: c for c in res["claims"]}
+    assert len(claims) == 5 and {c["claim"] for c in claims.values()} == {"C14"}
+    ev = claims["part: collapse without GHA"]["evidence"]
+    full, gha = ev["erank_full"] <= q.collapse_erank, ev["erank_gha"] <= q.collapse_erank
+    assert claims["part: collapse without GHA"]["verdict"] == (
+        "supported" if full and not gha else "not supported" if not full else "inconclusive")
+    get = {(r["process"], r["label"]): r for r in res["summary"]}
+    for note, prefix in (("part: best alpha = 2", "fmi alpha="),
+                         ("part: best auxiliary EMA = 0.8", "minc gha ema=")):
+        rows = [r for k, r in get.items() if k[1].startswith(prefix)]
+        best = max(rows, key=lambda r: r["content_r2_kernel"])
+        assert claims[note]["evidence"]["best"] == best["label"]
+    ev = claims["part: MINC improves on spectral contrastive"]["evidence"]
+    for p in q.processes:
+        minc, spectral = get[(p, "minc gha ema=0.8")], get[(p, "spectral")]
+        d = minc["content_r2_kernel"] - spectral["content_r2_kernel"]
+        assert ev["minc_minus_spectral_r2_kernel"][p] == d  # same floats: exact
+        assert ev["tolerance"][p] >= 0.02  # the floor below which no difference is called
+    # gradient part: the ratio of relative variances, recomputed from the rows
+    rv = {(r["batch_size"], r["label"]): r["total_variance"] / r["signal"]
+          for r in res["grad_variance"] if r["signal"] > 0}
+    ratio = claims["part: lower-variance gradients"]["evidence"][
+        "relvar_minc_over_unclipped_spectral"]
+    for b in q.batch_sizes:
+        assert ratio[b] == pytest.approx(rv[(b, "minc ema=0.8")] / rv[(b, "spectral unclipped")],
+                                         rel=1e-12)  # float64 round-off only
+    lower = [x < 1 for x in ratio.values()]
+    assert claims["part: lower-variance gradients"]["verdict"] == (
+        "supported" if all(lower) else "not supported" if not any(lower) else "inconclusive")
