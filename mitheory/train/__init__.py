@@ -22,7 +22,9 @@ from mitheory.train._optim import LARS, param_groups, warmup_cosine
 from mitheory.train._image import (ImageEncoder, ImageMethod, ImageTrainConfig, embed_images,
                                    init_image_method_, load_checkpoint, make_image_method,
                                    save_checkpoint, train_images)
-from mitheory.train._image_eval import knn_monitor, knn_predict, linear_probe
+from mitheory.train._image_eval import (CIRCULAR_FACTORS, FactorSplit, factor_targets,
+                                        identifiability_summary, image_identifiability,
+                                        knn_monitor, knn_predict, linear_probe, trend_status)
 
 __all__ = [
     "BYOL", "CONCEPTS", "EMATarget", "ERBYOL", "ERGaussian", "FitResult", "InfoNCE", "MINC", "MMI",
@@ -35,4 +37,6 @@ __all__ = [
     "ImageEncoder", "ImageMethod", "ImageTrainConfig", "embed_images", "init_image_method_",
     "load_checkpoint", "make_image_method", "save_checkpoint", "train_images",
     "knn_monitor", "knn_predict", "linear_probe",
+    "CIRCULAR_FACTORS", "FactorSplit", "factor_targets", "identifiability_summary",
+    "image_identifiability", "trend_status",
 ]

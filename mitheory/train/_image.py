@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -35,7 +35,7 @@ from mitheory.train._optim import LARS, param_groups, warmup_cosine
 
 
 class ImageEncoder(nn.Module):
-    """``head(backbone(x))``: a ResNet backbone and its projector head (optionally on the sphere)."""
+    """``head(backbone(x))``: a ResNet backbone and its projector head (maybe on the sphere)."""
 
     def __init__(self, backbone: nn.Module, head: nn.Module) -> None:
         super().__init__()
@@ -248,7 +248,7 @@ class _LoaderViews:
 
 
 def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> None:
-    """``torch.save(state)`` atomically: to a temporary file beside ``path``, then ``os.replace``."""
+    """``torch.save(state)`` atomically: a temporary file beside ``path``, then ``os.replace``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
@@ -263,7 +263,8 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
 
 def train_images(method: SSLMethod, sampler: ImageWorld | Iterable, cfg: ImageTrainConfig, *,
                  seed: Seed, augment: TwoViewAugment | None = None,
-                 checkpoint: str | os.PathLike | None = None) -> TrainResult:
+                 checkpoint: str | os.PathLike | None = None,
+                 callback: Callable[[int, SSLMethod], None] | None = None) -> TrainResult:
     """Train ``method`` (e.g. from :func:`make_image_method`) on image view pairs.
 
     Parameters
@@ -277,7 +278,7 @@ def train_images(method: SSLMethod, sampler: ImageWorld | Iterable, cfg: ImageTr
         batches, cycled; both views come from ``augment``.
     cfg : ImageTrainConfig
     seed : int, tuple, Generator or SeedSequence
-        Seeds the initialisation, the rendering and the augmentations (three named streams).
+        Two named streams: the initialisation, then the data (rendering and augmentations).
     augment : TwoViewAugment, optional
         Required with a loader.
     checkpoint : path, optional
@@ -285,6 +286,9 @@ def train_images(method: SSLMethod, sampler: ImageWorld | Iterable, cfg: ImageTr
         training starts, training resumes from it (model, optimiser, step, RNG states). With an
         ImageWorld the resumed run reproduces the uninterrupted one; a loader restarts its
         iteration (its order is the loader's own).
+    callback : callable, optional
+        ``callback(steps_done, method)`` after every optimiser step (e.g. an evaluation at
+        chosen steps; the method is in train mode and must be left so).
 
     Notes
     -----
@@ -353,6 +357,8 @@ def train_images(method: SSLMethod, sampler: ImageWorld | Iterable, cfg: ImageTr
         if step % cfg.log_every == 0 or step == steps - 1:
             result.losses.append((step, float(loss.detach())))
             bar.set_postfix(loss=f"{float(loss.detach()):.4f}")
+        if callback is not None:
+            callback(step + 1, method)
         if cfg.checkpoint_every and (step + 1) % cfg.checkpoint_every == 0 and step + 1 < steps:
             save(step + 1)
     save(steps)

@@ -139,3 +139,24 @@ def test_knn_monitor_and_linear_probe_on_frozen_features():
     assert knn["accuracy"] == 1.0 and knn["k"] == 15
     probe = tr.linear_probe(m, imgs[:15], y[:15], imgs[15:], y[15:])
     assert probe["accuracy"] == 1.0 and probe["chance"] == pytest.approx(5 / 15)
+
+
+def test_initialisation_depends_on_the_seed_only():
+    a, b = (tr.init_image_method_(tr.make_image_method(n, **TINY), 5) for n in ("simclr", "byol"))
+    sa, sb = a.encoder.state_dict(), b.encoder.state_dict()
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)  # same backbone and projector weights
+    t = b.method.target.state_dict()
+    assert all(torch.equal(t[k], sb[k]) for k in t)  # the EMA target starts as the encoder
+
+
+def test_factor_targets_put_circular_factors_on_the_circle():
+    w = _world()
+    t = tr.factor_targets(w, w.sample_factors(50, seed=0))
+    assert set(t) == set(w.factor_names[1:])
+    for name in tr.CIRCULAR_FACTORS:
+        # cos^2 + sin^2 = 1 in float64
+        assert t[name].shape == (50, 2) and np.allclose((t[name] ** 2).sum(1), 1.0, atol=1e-12)
+    assert t["scale"].shape == (50, 1)
+    assert tr.trend_status([0.5, 0.505]) == "plateaued"
+    assert tr.trend_status([0.5, 0.6]) == "still rising"
+    assert tr.trend_status([0.6, 0.5]) == "still falling"
