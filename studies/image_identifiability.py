@@ -1,11 +1,10 @@
 """Does SSL on images recover the content factors and discard style? Claim C3 on rendered images.
 
-Paper: von Kuegelgen et al. 2021 (content/style, Thm. 4.4), on the procedural ImageWorld: view
-pairs share content (class, position, scale) and resample style (rotation, hues, texture).
-Each objective trains a CIFAR-stem ResNet-18 (+ projector) on the pairs; the R^2 (linear and RBF
-kernel) of each factor from the frozen backbone features is recorded at a few checkpoints, next
-to the R^2 of style from the true content, and a linear probe of the class is compared with
-chance and with the same probe on the randomly initialised encoder.
+Paper: von Kuegelgen et al. 2021 (Thm. 4.4). ImageWorld view pairs share content (class,
+position, scale) and resample style (rotation, hues, texture). Each objective trains a CIFAR-stem
+ResNet-18 + projector; the linear and RBF-kernel R^2 of each factor from the frozen backbone (and,
+at the end, the projector output) is recorded at checkpoints, next to the R^2 of style from the
+true content; a class linear probe is compared with chance and with the random encoder.
 
 Run:  python -m studies.image_identifiability [--quick] [--paper-scale] [--steps N] [--width W]
 Writes: figures/image_identifiability.{png,pdf,json,md}
@@ -56,22 +55,22 @@ C3_RULES = (Threshold("min content kernel R^2 (position, scale)", (">=", 0.9), (
 
 
 def run(cfg: Config) -> dict:
-    # tuple seeds make a fresh SeedSequence at each use (spawning a SeedSequence object twice
-    # would give new children): every objective starts from the same weights and data stream
+    # tuple seeds (a fresh SeedSequence at each use): every objective gets the same init and data
     ss_world, ss_eval, ss_train, ss_kernel = ((cfg.seed, i) for i in range(4))
     world = ImageWorld(image_size=32, p_change=cfg.p_change, seed=ss_world)
     split = tr.FactorSplit.draw(world, cfg.n_fit, cfg.n_eval, seed=ss_eval)
     arch = {"width": cfg.width, "projector": cfg.projector}
 
-    def evaluate(method, baseline=False):
-        return tr.image_identifiability(method, world, split, n_kernel_fit=cfg.n_kernel_fit,
-                                        seed=ss_kernel, style_baseline=baseline)
+    def evaluate(method, **kw):  # R^2 of each factor, probes, and the numbers C3 is decided on
+        ev = tr.image_identifiability(method, world, split, n_kernel_fit=cfg.n_kernel_fit,
+                                      seed=ss_kernel, **kw)
+        return {**ev, **tr.identifiability_summary(ev, world, ev.get("style_from_content")
+                                                   or baseline)}
 
-    # the random encoder: the initialisation every objective starts from (train_images spawns
-    # (init, data) from its seed, and the backbone's parameters come first in module order)
+    # the random encoder is every objective's start (train_images spawns (init, data) from its seed)
     random_enc = tr.init_image_method_(tr.make_image_method("vicreg", **arch),
                                        spawn(ss_train, 2)[0])
-    rand = evaluate(random_enc, baseline=True)
+    rand = evaluate(random_enc, style_baseline=True)
     baseline = rand["style_from_content"]
     at = {round(cfg.steps * (i + 1) / cfg.n_checkpoints) for i in range(cfg.n_checkpoints)}
     tcfg = tr.ImageTrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr,
@@ -79,33 +78,33 @@ def run(cfg: Config) -> dict:
     rows, claims = [], []
     for name in cfg.objectives:
         history: list[dict] = []
+        head: dict = {}  # the projector output at the end: the features the loss made invariant
 
         def checkpoint(step, method):
             if step in at:
-                ev = evaluate(method)
-                h = {"step": step, **ev, **tr.identifiability_summary(ev, world, baseline)}
-                history.append(h)
-                print(f"{name:12s} step {step:5d}: content R2 ker {h['min_content_r2_kernel']:.3f}"
-                      f" | style excess {h['max_style_excess_over_content_prediction']:.3f}"
-                      f" | probe {h['probe_accuracy']:.3f}", flush=True)
+                history.append(h := {"step": step, **evaluate(method)})
+                print(f"{name} step {step}: " + ", ".join(f"{k} {h[k]:.3f}" for k in SUMMARY_KEYS))
+            if step == cfg.steps:
+                head.update(evaluate(method, features="encoder"))
 
         res = tr.train_images(tr.make_image_method(name, **arch), world, tcfg, seed=ss_train,
                               callback=checkpoint)
         last = history[-1]
         trend = {r.name: tr.trend_status([h[r.name] for h in history]) for r in C3_RULES}
         rows.append({"objective": name, "train": res.to_dict(), "history": history,
-                     "trend": trend, **{k: last[k] for k in SUMMARY_KEYS}})
+                     "trend": trend, "projector_output": head,
+                     **{k: last[k] for k in SUMMARY_KEYS}})
         claims.append(threshold_verdict(
             "C3", {r.name: last[r.name] for r in C3_RULES}, C3_RULES,
             subject=f"{name} on rendered images", protocol="reconstructed", n_seeds=1,
             evidence={"probe_accuracy": last["probe_accuracy"],
                       "random_encoder_probe_accuracy": rand["probe"]["accuracy"],
-                      "chance": rand["probe"]["chance"], "steps": cfg.steps, "trend": trend},
+                      "chance": rand["probe"]["chance"], "steps": cfg.steps, "trend": trend,
+                      "projector_output": {k: head[k] for k in SUMMARY_KEYS}},
             notes=f"R^2 over the last two checkpoints: content {trend['min_content_r2_kernel']},"
                   f" style {trend['max_style_excess_over_content_prediction']}"))
     return {"protocol": "reconstructed", "checkpoints": sorted(at), "runs": rows,
-            "random_encoder": {**rand, **tr.identifiability_summary(rand, world, baseline)},
-            "style_from_content": baseline, "claims": claims}
+            "random_encoder": rand, "style_from_content": baseline, "claims": claims}
 
 
 def table(results: dict) -> list[dict]:
@@ -114,32 +113,34 @@ def table(results: dict) -> list[dict]:
                                      for n, v in r["r2"].items()},
                 "probe acc": f"{r['probe_accuracy']:.3f}", "kNN acc": f"{r['knn_accuracy']:.3f}",
                 "content trend": trend}
+    runs = results["runs"]
     return [*(row(r["objective"], {**r, **r["history"][-1]}, r["trend"]["min_content_r2_kernel"])
-              for r in results["runs"]), row("random init", results["random_encoder"])]
+              for r in runs), row("random init", results["random_encoder"]),
+            *(row(f"{r['objective']} (projector out)", r["projector_output"]) for r in runs)]
 
 
 def plot(results: dict):
     fig, axes = subplots(1, 3, axsize=(3.4, 2.6))
-    names = list(results["random_encoder"]["r2"])
+    ax_f, ax_t, ax_p = axes[0]
+    names, runs = list(results["random_encoder"]["r2"]), results["runs"]
     x = np.arange(len(names))
-    for i, r in enumerate(results["runs"]):
+    for i, r in enumerate(runs):
         last = r["history"][-1]["r2"]
-        axes[0][0].bar(x + 0.18 * i, [last[n]["kernel"] for n in names], 0.18, label=r["objective"])
-        steps = [h["step"] for h in r["history"]]
-        axes[0][1].plot(steps, [h["min_content_r2_kernel"] for h in r["history"]], "o-",
-                        label=r["objective"])
-        axes[0][2].bar(i, r["probe_accuracy"], label=r["objective"])
-    axes[0][0].scatter(x, [results["style_from_content"].get(n, {"kernel": np.nan})["kernel"]
-                           for n in names], marker="_", s=200, color="k",
-                       label="style from true content")
-    axes[0][0].set(xticks=x, ylabel="kernel R$^2$", ylim=(-0.1, 1.05), title="factors")
-    axes[0][0].set_xticklabels(names, rotation=40, ha="right")
-    axes[0][1].set(xlabel="step", ylabel="min content kernel R$^2$", title="along training")
+        ax_f.bar(x + 0.18 * i, [last[n]["kernel"] for n in names], 0.18, label=r["objective"])
+        ax_t.plot([h["step"] for h in r["history"]],
+                  [h["min_content_r2_kernel"] for h in r["history"]], "o-", label=r["objective"])
+    base = [results["style_from_content"].get(n, {"kernel": np.nan})["kernel"] for n in names]
+    ax_f.scatter(x, base, marker="_", s=200, color="k", label="style from true content")
+    ax_f.set(xticks=x, ylabel="kernel R$^2$ (backbone)", ylim=(-0.1, 1.05), title="factors")
+    ax_f.set_xticklabels(names, rotation=40, ha="right")
+    ax_t.set(xlabel="step", ylabel="min content kernel R$^2$", title="along training")
+    ax_p.bar(range(len(runs)), [r["probe_accuracy"] for r in runs], tick_label=[r["objective"]
+                                                                                 for r in runs])
     rand = results["random_encoder"]["probe"]
-    axes[0][2].axhline(rand["accuracy"], color="k", ls="--", label="random encoder")
-    axes[0][2].axhline(rand["chance"], color="gray", ls=":", label="chance")
-    axes[0][2].set(ylabel="class probe accuracy", xticks=[], title="linear probe")
-    for ax in axes[0]:
+    ax_p.axhline(rand["accuracy"], color="k", ls="--", label="random encoder")
+    ax_p.axhline(rand["chance"], color="gray", ls=":", label="chance")
+    ax_p.set(ylabel="class linear-probe accuracy", title="linear probe")
+    for ax in (ax_f, ax_t, ax_p):
         ax.legend(fontsize=6)
     return fig
 

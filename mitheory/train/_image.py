@@ -368,12 +368,19 @@ def train_images(method: SSLMethod, sampler: ImageWorld | Iterable, cfg: ImageTr
 
 
 @torch.no_grad()
-def embed_images(method: SSLMethod, images: torch.Tensor, *, batch_size: int = 512) -> np.ndarray:
-    """``method.embed`` of each image in eval mode, as float64 numpy (n, dim)."""
+def embed_images(method: SSLMethod, images: torch.Tensor, *, batch_size: int = 512,
+                 features: Literal["embed", "encoder"] = "embed") -> np.ndarray:
+    """Features of each image in eval mode, as float64 numpy (n, dim).
+
+    ``features="embed"``: ``method.embed`` (for an :class:`ImageMethod`, the backbone output);
+    ``"encoder"``: ``method.encoder``, the output the loss sees (after the projector).
+    """
+    fn = method.embed if check_option(features, "features", ("embed", "encoder")) == "embed" \
+        else method.encoder
     was_training = method.training
     method.eval()
     device = next(method.parameters()).device
-    out = [method.embed(images[i:i + batch_size].to(device)).cpu()
+    out = [fn(images[i:i + batch_size].to(device)).cpu()
            for i in range(0, len(images), batch_size)]
     method.train(was_training)
     return torch.cat(out).double().numpy()

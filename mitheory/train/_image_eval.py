@@ -10,7 +10,7 @@ weight ``exp(similarity / temperature)``, k = 200 and temperature 0.1 by default
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -166,9 +166,9 @@ def _true_content(world: ImageWorld, factors: torch.Tensor) -> np.ndarray:
 
 
 def image_identifiability(method: SSLMethod, world: ImageWorld, split: FactorSplit, *,
-                          n_kernel_fit: int = 800, seed: Seed = 0,
-                          style_baseline: bool = False) -> dict[str, Any]:
-    """R^2 of each factor from ``method.embed`` (frozen), and the class probes.
+                          n_kernel_fit: int = 800, seed: Seed = 0, style_baseline: bool = False,
+                          features: Literal["embed", "encoder"] = "embed") -> dict[str, Any]:
+    """R^2 of each factor from the frozen features (``method.embed``), and the class probes.
 
     Parameters
     ----------
@@ -184,16 +184,19 @@ def image_identifiability(method: SSLMethod, world: ImageWorld, split: FactorSpl
         Also the R^2 of each style factor from the *true* content (one-hot class and the other
         content factors): the part of style any content encoder must predict (claim C3's
         "beyond what content predicts of it"). It depends on the world only.
+    features : {"embed", "encoder"}
+        As in :func:`~mitheory.train.embed_images`: the backbone, or the projector output.
 
     Returns
     -------
     dict
         ``r2``: factor -> ``{"linear", "kernel"}`` (held-out R^2, estimates; circular factors
         averaged over cos and sin; one kernel-ridge fit for all factors); ``probe``:
-        :func:`~mitheory.stats.linear_probe_accuracy` of the class; ``knn``: weighted-kNN class accuracy (k = 200, T = 0.1); with
-        ``style_baseline``, ``style_from_content``: style factor -> ``{"linear", "kernel"}``.
+        :func:`~mitheory.stats.linear_probe_accuracy` of the class; ``knn``: weighted-kNN class
+        accuracy (k = 200, T = 0.1); with ``style_baseline``, ``style_from_content``: style
+        factor -> ``{"linear", "kernel"}``.
     """
-    h_fit, h_ev = embed_images(method, split.x_fit), embed_images(method, split.x_eval)
+    h_fit, h_ev = (embed_images(method, x, features=features) for x in (split.x_fit, split.x_eval))
     t_fit, t_ev = factor_targets(world, split.z_fit), factor_targets(world, split.z_eval)
     y_fit, y_ev = (world.labels(z).cpu().numpy() for z in (split.z_fit, split.z_eval))
     out: dict[str, Any] = {"r2": _r2_by_factor(h_fit, t_fit, h_ev, t_ev, n_kernel_fit, seed)}

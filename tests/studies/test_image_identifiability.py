@@ -27,6 +27,7 @@ def test_files_and_structure(written):
         assert [h["step"] for h in r["history"]] == [2, 4]
         assert all(np.isfinite(v) for _, v in r["train"]["losses"])
         assert set(r["history"][-1]["r2"]) == set(CONTENT + STYLE)
+        assert set(r["projector_output"]["r2"]) == set(CONTENT + STYLE)
     # 200 eval images of 10 uniform classes: the majority class holds ~0.1 (0.2 is > 4 sd off)
     assert 0.1 <= res["random_encoder"]["probe"]["chance"] < 0.2
 

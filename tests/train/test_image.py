@@ -30,8 +30,9 @@ def test_every_method_trains_and_is_deterministic(name):
     assert len(a) == 2 and all(np.isfinite(a))
     _, b = _losses(name)
     assert a == b  # same seed: same initialisation, images and augmentations (CPU)
-    h = tr.embed_images(m, _world().render(_world().sample_factors(5, seed=1)))
-    assert h.shape == (5, 32)  # the backbone output, not the projector's 8
+    x = _world().render(_world().sample_factors(5, seed=1))
+    assert tr.embed_images(m, x).shape == (5, 32)  # the backbone output, not the projector's 8
+    assert tr.embed_images(m, x, features="encoder").shape == (5, 8)
     sphere = isinstance(m.encoder.head[-1], SphereNorm)
     assert sphere == tr.method_spec(name).flag("sphere_output")
 
