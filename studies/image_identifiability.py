@@ -11,7 +11,7 @@ Writes: figures/image_identifiability.{png,pdf,json,md}
 
 Protocol ``reconstructed``: the image world, encoder width and training length are ours (no
 paper trains on it). ER is the Euclidean ``er_gaussian`` (the ResNet embedding is not on a
-sphere). Laptop scale: base width 8, 300 steps of 64 pairs; ``--paper-scale``: width 64, GPU.
+sphere). Laptop scale: base width 8, 400 steps of 64 pairs; ``--paper-scale``: width 64, GPU.
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from mitheory.study import Threshold, run_study, spawn, subplots, threshold_verd
 class Config:
     objectives: tuple[str, ...] = ("simclr", "vicreg", "byol", "er_gaussian")  # registered methods
     seed: int = 0  # root seed of every stream of the study
-    steps: int = 300  # optimiser steps per objective
+    steps: int = 400  # optimiser steps per objective
     n_checkpoints: int = 3  # evaluations along training (evenly spaced, the last at the end)
     batch_size: int = 64  # view pairs per step
     lr: float = 2e-3  # peak AdamW learning rate (linear warmup over 10% of steps, then cosine)
