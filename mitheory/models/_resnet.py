@@ -86,6 +86,11 @@ class ResNet(nn.Module):
         (Goyal et al. 2017; torchvision's flag of the same name).
     in_channels : int
         Input channels (3 for RGB).
+    width : int
+        Channels of the stem and the first stage (64 in He et al.; stages have ``width``,
+        ``2 width``, ``4 width``, ``8 width``). A smaller width (e.g. 16) cuts the compute about
+        ``(64 / width)^2``-fold, for CPU-scale runs; ``feature_dim`` is ``8 width`` times the
+        block expansion.
 
     Notes
     -----
@@ -96,26 +101,28 @@ class ResNet(nn.Module):
 
     def __init__(self, depth: Literal["resnet18", "resnet34", "resnet50"] = "resnet18", *,
                  num_classes: int | None = None, stem: Literal["imagenet", "cifar"] = "imagenet",
-                 zero_init_residual: bool = False, in_channels: int = 3) -> None:
+                 zero_init_residual: bool = False, in_channels: int = 3,
+                 width: int = 64) -> None:
         super().__init__()
         check_option(depth, "depth", tuple(RESNET_LAYERS))
         check_option(stem, "stem", ("imagenet", "cifar"))
         block, counts = RESNET_LAYERS[depth]
         self.depth, self.stem_kind = depth, stem
+        w = self.width = check_int(width, "width", minimum=1)
         if stem == "imagenet":
-            self.conv1 = nn.Conv2d(in_channels, 64, 7, stride=2, padding=3, bias=False)
+            self.conv1 = nn.Conv2d(in_channels, w, 7, stride=2, padding=3, bias=False)
             self.maxpool: nn.Module = nn.MaxPool2d(3, stride=2, padding=1)
         else:
-            self.conv1 = nn.Conv2d(in_channels, 64, 3, stride=1, padding=1, bias=False)
+            self.conv1 = nn.Conv2d(in_channels, w, 3, stride=1, padding=1, bias=False)
             self.maxpool = nn.Identity()
-        self.bn1, self.relu = nn.BatchNorm2d(64), nn.ReLU(inplace=True)
-        self._cin = 64
-        self.layer1 = self._make_layer(block, 64, counts[0], 1)
-        self.layer2 = self._make_layer(block, 128, counts[1], 2)
-        self.layer3 = self._make_layer(block, 256, counts[2], 2)
-        self.layer4 = self._make_layer(block, 512, counts[3], 2)
+        self.bn1, self.relu = nn.BatchNorm2d(w), nn.ReLU(inplace=True)
+        self._cin = w
+        self.layer1 = self._make_layer(block, w, counts[0], 1)
+        self.layer2 = self._make_layer(block, 2 * w, counts[1], 2)
+        self.layer3 = self._make_layer(block, 4 * w, counts[2], 2)
+        self.layer4 = self._make_layer(block, 8 * w, counts[3], 2)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.feature_dim = 512 * block.expansion
+        self.feature_dim = 8 * w * block.expansion
         self.fc = None if num_classes is None else nn.Linear(
             self.feature_dim, check_int(num_classes, "num_classes", minimum=1))
         for m in self.modules():

@@ -18,6 +18,13 @@ from mitheory.train._evaluate import evaluate_identifiability
 from mitheory.train._fit import FitResult, fit_and_evaluate, probe_accuracy, representation_dim
 from mitheory.train._loop import (TrainConfig, TrainResult, embed_pairs, embed_samples,
                                   resolve_device, train)
+from mitheory.train._optim import LARS, param_groups, warmup_cosine
+from mitheory.train._image import (ImageEncoder, ImageMethod, ImageTrainConfig, embed_images,
+                                   init_image_method_, load_checkpoint, make_image_method,
+                                   save_checkpoint, train_images)
+from mitheory.train._image_eval import (CIRCULAR_FACTORS, FactorSplit, factor_targets,
+                                        identifiability_summary, image_identifiability,
+                                        knn_monitor, knn_predict, linear_probe, trend_status)
 
 __all__ = [
     "BYOL", "CONCEPTS", "EMATarget", "ERBYOL", "ERGaussian", "FitResult", "InfoNCE", "MINC", "MMI",
@@ -26,4 +33,10 @@ __all__ = [
     "fit_and_evaluate", "gradient_variance", "make_method", "method_names", "method_spec",
     "probe_accuracy", "register_method", "register_objective", "registry_table",
     "representation_dim", "resolve_device", "train",
+    "LARS", "param_groups", "warmup_cosine",
+    "ImageEncoder", "ImageMethod", "ImageTrainConfig", "embed_images", "init_image_method_",
+    "load_checkpoint", "make_image_method", "save_checkpoint", "train_images",
+    "knn_monitor", "knn_predict", "linear_probe",
+    "CIRCULAR_FACTORS", "FactorSplit", "factor_targets", "identifiability_summary",
+    "image_identifiability", "trend_status",
 ]

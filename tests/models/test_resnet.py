@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from mitheory.models import ResNet, make_predictor, make_projector, resnet18
+from mitheory.models import ResNet, make_predictor, make_projector, resnet18, resnet50
 
 
 def _n_params(m):
@@ -58,3 +58,13 @@ def test_heads():
         make_projector("64-x", in_dim=16)
     with pytest.raises(ValueError, match="depth"):
         ResNet("resnet101")
+
+
+def test_width_scales_every_stage():
+    m = resnet18(stem="cifar", width=16)
+    assert m.feature_dim == 128 and m.conv1.out_channels == 16
+    assert m.layer4[0].conv1.out_channels == 128
+    assert m(torch.rand(2, 3, 16, 16)).shape == (2, 128)
+    assert resnet50(width=8).feature_dim == 8 * 8 * 4  # 8 width times the Bottleneck's 4
+    with pytest.raises(ValueError, match="width"):
+        resnet18(width=0)

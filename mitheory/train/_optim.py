@@ -1,0 +1,149 @@
+"""Optimisers and schedules of image-scale SSL: LARS, AdamW parameter groups, warmup + cosine.
+
+LARS follows ``facebookresearch/vicreg`` ``main_vicreg.py`` (``LARS`` and
+``exclude_bias_and_norm``), the same rule as the BYOL code: weight decay is added to the gradient,
+the update is rescaled by the trust ratio ``eta * ||w|| / ||g + wd w||`` (1 when either norm is
+0), then heavy-ball momentum. Parameters with ``p.ndim == 1`` (biases, BatchNorm / LayerNorm
+weights and biases) get neither weight decay nor the trust ratio; the test is on the shape, not
+on parameter names, so a BN inside a projector head is excluded too (solo-learn#301).
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import torch
+from torch import nn
+
+from mitheory._validate import check_int, check_positive
+
+
+def _is_bias_or_norm(p: torch.Tensor) -> bool:
+    return p.ndim == 1
+
+
+def param_groups(model: nn.Module, weight_decay: float) -> list[dict[str, Any]]:
+    """Two optimiser groups: weights with ``weight_decay``, biases and norm parameters without.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Only parameters with ``requires_grad`` are included (EMA targets are left out).
+    weight_decay : float
+        Decay of the weight group (>= 0).
+
+    Returns
+    -------
+    list of dict
+        ``[{"params": weights, "weight_decay": weight_decay},
+        {"params": biases_and_norms, "weight_decay": 0.0, "lars_exclude": True}]``: the form
+        ``torch.optim.AdamW`` and :class:`LARS` take (AdamW ignores ``lars_exclude``). A
+        parameter is a bias or norm parameter when it is one-dimensional.
+    """
+    wd = check_positive(weight_decay, "weight_decay", strict=False)
+    params = [p for p in model.parameters() if p.requires_grad]
+    return [{"params": [p for p in params if not _is_bias_or_norm(p)], "weight_decay": wd},
+            {"params": [p for p in params if _is_bias_or_norm(p)], "weight_decay": 0.0,
+             "lars_exclude": True}]
+
+
+class LARS(torch.optim.Optimizer):
+    """Layer-wise adaptive rate scaling (You et al. 2017), as in the VICReg and BYOL code.
+
+    Per parameter ``w`` with gradient ``g``: ``d = g + wd * w``; unless excluded,
+    ``d = d * eta * ||w|| / ||d||`` (the trust ratio, 1 when ``||w|| = 0`` or ``||d|| = 0``);
+    ``mu = momentum * mu + d``; ``w = w - lr * mu``.
+
+    Parameters
+    ----------
+    params : iterable of tensors or of dicts
+        Parameters or groups (e.g. :func:`param_groups`); a group may set ``weight_decay``,
+        ``momentum``, ``eta`` and ``lars_exclude``.
+    lr : float
+        Learning rate (VICReg: ``base_lr * batch_size / 256`` with base 0.2).
+    weight_decay : float
+        Default 1e-6 (VICReg ``--wd``; BYOL uses 1.5e-6).
+    momentum : float
+        Default 0.9.
+    eta : float
+        Trust coefficient, default 0.001 (VICReg's ``eta``; BYOL's LARS uses the same value).
+    exclude_1d : bool
+        When a group does not set ``lars_exclude``, exclude its one-dimensional parameters
+        (biases, norms) from weight decay and the trust ratio (VICReg's
+        ``exclude_bias_and_norm``). ``lars_exclude=True`` on a group excludes all its
+        parameters.
+    """
+
+    def __init__(self, params: Iterable[Any], lr: float, *, weight_decay: float = 1e-6,
+                 momentum: float = 0.9, eta: float = 0.001, exclude_1d: bool = True) -> None:
+        defaults = {"lr": check_positive(lr, "lr"),
+                    "weight_decay": check_positive(weight_decay, "weight_decay", strict=False),
+                    "momentum": check_positive(momentum, "momentum", strict=False),
+                    "eta": check_positive(eta, "eta"), "lars_exclude": None}
+        self.exclude_1d = bool(exclude_1d)
+        super().__init__(params, defaults)
+
+    @torch.no_grad()
+    def step(self, closure=None):  # noqa: D102 (torch.optim.Optimizer.step)
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for g in self.param_groups:
+            for p in g["params"]:
+                if p.grad is None:
+                    continue
+                excluded = (g["lars_exclude"] if g["lars_exclude"] is not None
+                            else self.exclude_1d and _is_bias_or_norm(p))
+                d = p.grad
+                if not excluded:
+                    d = d.add(p, alpha=g["weight_decay"])
+                    w_norm, d_norm = torch.linalg.vector_norm(p), torch.linalg.vector_norm(d)
+                    one = torch.ones_like(w_norm)
+                    q = torch.where((w_norm > 0) & (d_norm > 0), g["eta"] * w_norm / d_norm, one)
+                    d = d.mul(q)
+                state = self.state[p]
+                if "mu" not in state:
+                    state["mu"] = torch.zeros_like(p)
+                mu = state["mu"]
+                mu.mul_(g["momentum"]).add_(d)
+                p.add_(mu, alpha=-g["lr"])
+        return loss
+
+
+def warmup_cosine(step: int, total: int, warmup: int, base_lr: float,
+                  final_lr: float = 0.0) -> float:
+    """Learning rate at ``step``: linear warmup to ``base_lr``, then cosine decay to ``final_lr``.
+
+    ``base_lr * step / warmup`` for ``step < warmup``; afterwards
+    ``final_lr + (base_lr - final_lr) * (1 + cos(pi * (step - warmup) / (total - warmup))) / 2``,
+    which is ``base_lr`` at ``step = warmup`` and ``final_lr`` at ``step = total``
+    (``facebookresearch/vicreg`` ``adjust_learning_rate``, where ``final_lr = 0.001 base_lr``).
+
+    Parameters
+    ----------
+    step : int
+        In ``[0, total]``.
+    total, warmup : int
+        Total steps (>= 1) and warmup steps (``0 <= warmup < total``).
+    base_lr, final_lr : float
+        Peak (> 0) and final (>= 0) rates.
+
+    Raises
+    ------
+    ValueError
+        If ``step`` is outside ``[0, total]`` or ``warmup`` outside ``[0, total)``.
+    """
+    total = check_int(total, "total", minimum=1)
+    warmup, step = check_int(warmup, "warmup", minimum=0), check_int(step, "step", minimum=0)
+    base_lr = check_positive(base_lr, "base_lr")
+    final_lr = check_positive(final_lr, "final_lr", strict=False)
+    if warmup >= total:
+        raise ValueError(f"warmup must be < total ({total}), got {warmup}")
+    if step > total:
+        raise ValueError(f"step must be <= total ({total}), got {step}")
+    if step < warmup:
+        return base_lr * step / warmup
+    q = 0.5 * (1.0 + math.cos(math.pi * (step - warmup) / (total - warmup)))
+    return final_lr + (base_lr - final_lr) * q
