@@ -185,6 +185,12 @@ def regions_in_slice(net: nn.Module | CPANetwork, centre: Any, u: Any, v: Any, *
     SliceRegions
         ``n_regions`` is a lower bound (regions are convex, so each region's slice is one
         connected piece and counts once); compare ``regions_on_segment`` for exact 1-D counts.
+
+    Raises
+    ------
+    ValueError
+        If ``centre``, ``u``, ``v`` are not finite arrays of one shape, ``u`` and ``v`` are
+        linearly dependent, or ``extent``/``resolution`` is invalid.
     """
     check_positive(extent, "extent")
     res = check_int(resolution, "resolution", minimum=2)
@@ -195,6 +201,8 @@ def regions_in_slice(net: nn.Module | CPANetwork, centre: Any, u: Any, v: Any, *
     if not (c.shape == du.shape == dv.shape):
         raise ValueError(f"centre, u, v must have one shape, got {tuple(c.shape[1:])}, "
                          f"{tuple(du.shape[1:])}, {tuple(dv.shape[1:])}")
+    if int(torch.linalg.matrix_rank(torch.stack([du.reshape(-1), dv.reshape(-1)]))) < 2:
+        raise ValueError("u and v must be linearly independent (they span the slice plane)")
     grid = np.linspace(-extent, extent, res)
     ss, tt = np.meshgrid(grid, grid)  # (res, res): rows t, columns s
     st = torch.as_tensor(np.stack([ss.ravel(), tt.ravel()], 1), device=dev)

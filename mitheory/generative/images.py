@@ -13,7 +13,8 @@ from scipy.special import ndtr
 
 from mitheory._rng import as_generator, spawn
 from mitheory._types import Seed
-from mitheory._validate import check_factors, check_int, check_option, check_probability
+from mitheory._validate import (check_device, check_factors, check_int, check_option,
+                                check_probability)
 from mitheory.generative._images_render import (
     FACTOR_NAMES,
     FACTOR_RANGES,
@@ -108,7 +109,7 @@ class ImageWorld:
         self.statistical_dependence = bool(statistical_dependence)
         self.causal_dependence = bool(causal_dependence)
         self.n_classes = len(SHAPE_NAMES)
-        self.device = torch.device(device)
+        self.device = check_device(device)
         ss_copula, ss_causal = spawn(seed, 2)
         self.hue_rho = float(as_generator(ss_copula).uniform(0.5, 0.9)) if statistical_dependence else 0.0
         if causal_dependence:

@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from mitheory._types import InfoValue, Seed, Unit
+from mitheory._validate import check_same_length, check_samples
 from mitheory.info._er_bound import mi_lower_bound_er
 
 
@@ -20,7 +21,11 @@ def _linear_gaussian_log_q(x_fit: np.ndarray,
     x = np.c_[x_fit, np.ones(len(x_fit))]
     coef = np.linalg.lstsq(x, y_fit, rcond=None)[0]
     cov = np.cov(y_fit - x @ coef, rowvar=False).reshape(y_fit.shape[1], -1)
-    chol = np.linalg.cholesky(cov)  # raises LinAlgError on a collapsed residual
+    try:
+        chol = np.linalg.cholesky(cov)
+    except np.linalg.LinAlgError as exc:  # a collapsed representation has no density
+        raise ValueError("y_fit: the residual covariance of the linear fit is singular "
+                         "(collapsed representation?)") from exc
     logdet = 2 * np.log(np.diag(chol)).sum()
 
     def log_q(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -51,8 +56,10 @@ def mi_lower_bound_er_linear(x_fit: ArrayLike, y_fit: ArrayLike, x: ArrayLike, y
 
     Raises
     ------
-    numpy.linalg.LinAlgError
-        If the residual covariance is singular (a collapsed representation has no density).
+    ValueError
+        On NaN/inf, wrong shapes, mismatched rows, too few fit samples (``n_fit`` must exceed
+        ``dim_x + dim_y + 1``), or a singular residual covariance (a collapsed representation
+        has no density).
 
     Notes
     -----
@@ -72,8 +79,14 @@ def mi_lower_bound_er_linear(x_fit: ArrayLike, y_fit: ArrayLike, x: ArrayLike, y
     >>> bool(abs(v.value + np.log(0.6)) < 4 * v.details["se_nats"])
     True
     """
-    xf, yf, xe, ye = (np.asarray(a, dtype=np.float64) for a in (x_fit, y_fit, x, y))
-    if xf.ndim != 2 or yf.ndim != 2 or len(xf) != len(yf):
-        raise ValueError(f"x_fit, y_fit must be 2-D with equal rows, got {xf.shape}, {yf.shape}")
+    xf, yf = check_samples(x_fit, "x_fit"), check_samples(y_fit, "y_fit")
+    xe, ye = check_samples(x, "x", min_samples=2), check_samples(y, "y", min_samples=2)
+    check_same_length(xf, yf, "x_fit", "y_fit")
+    check_same_length(xe, ye, "x", "y")
+    check_samples(xf, "x_fit", min_samples=xf.shape[1] + yf.shape[1] + 2)
+    for fit, ev, name in ((xf, xe, "x"), (yf, ye, "y")):
+        if fit.shape[1] != ev.shape[1]:
+            raise ValueError(f"{name} must have the {fit.shape[1]} columns of {name}_fit, got "
+                             f"{ev.shape[1]}")
     return mi_lower_bound_er(xe, ye, log_q=_linear_gaussian_log_q(xf, yf), entropy_y=entropy_y,
                              k=k, unit=unit, seed=seed)

@@ -14,7 +14,7 @@ from torch import nn
 
 from mitheory._rng import torch_generator
 from mitheory._types import Seed
-from mitheory._validate import check_int, check_option
+from mitheory._validate import check_finite_number, check_int, check_module, check_option
 
 OutputMap = Literal["none", "sphere"]
 
@@ -28,7 +28,7 @@ class SphereNorm(nn.Module):
 
 def paper_hidden(dim_in: int) -> tuple[int, ...]:
     """Hidden widths of the papers' encoder for input dimension ``dim_in`` (10n, 50n x4, 10n)."""
-    n = dim_in
+    n = check_int(dim_in, "dim_in", minimum=1)
     return (10 * n, 50 * n, 50 * n, 50 * n, 50 * n, 10 * n)
 
 
@@ -57,6 +57,7 @@ def make_mlp_encoder(
     check_int(dim_in, "dim_in", minimum=1)
     check_int(dim_out, "dim_out", minimum=1)
     check_option(output, "output", ("none", "sphere"))
+    check_finite_number(negative_slope, "negative_slope")
     widths = [dim_in, *[check_int(h, "hidden", minimum=1) for h in hidden], dim_out]
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
@@ -76,6 +77,7 @@ def init_linear_(module: nn.Module, seed: Seed) -> nn.Module:
     ``torch_generator(seed)``: no global RNG is touched, so the same seed gives the same network
     whatever ran before. Returns ``module``.
     """
+    check_module(module, "module")
     g = torch_generator(seed)
     for m in module.modules():
         if isinstance(m, nn.Linear):

@@ -17,6 +17,12 @@ def _conv3x3(cin: int, cout: int, stride: int = 1) -> nn.Conv2d:
     return nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
 
 
+def _check_block(cin: int, planes: int, stride: int) -> None:
+    check_int(cin, "cin", minimum=1)
+    check_int(planes, "planes", minimum=1)
+    check_int(stride, "stride", minimum=1)
+
+
 class BasicBlock(nn.Module):
     """Two 3x3 convs with BN; identity (or 1x1-conv + BN) shortcut."""
 
@@ -24,6 +30,7 @@ class BasicBlock(nn.Module):
 
     def __init__(self, cin: int, planes: int, stride: int = 1, downsample: nn.Module | None = None):
         super().__init__()
+        _check_block(cin, planes, stride)
         self.conv1, self.bn1 = _conv3x3(cin, planes, stride), nn.BatchNorm2d(planes)
         self.conv2, self.bn2 = _conv3x3(planes, planes), nn.BatchNorm2d(planes)
         self.relu = nn.ReLU(inplace=True)
@@ -45,6 +52,7 @@ class Bottleneck(nn.Module):
 
     def __init__(self, cin: int, planes: int, stride: int = 1, downsample: nn.Module | None = None):
         super().__init__()
+        _check_block(cin, planes, stride)
         self.conv1, self.bn1 = nn.Conv2d(cin, planes, 1, bias=False), nn.BatchNorm2d(planes)
         self.conv2, self.bn2 = _conv3x3(planes, planes, stride), nn.BatchNorm2d(planes)
         self.conv3 = nn.Conv2d(planes, planes * 4, 1, bias=False)
@@ -104,6 +112,7 @@ class ResNet(nn.Module):
                  zero_init_residual: bool = False, in_channels: int = 3,
                  width: int = 64) -> None:
         super().__init__()
+        check_int(in_channels, "in_channels", minimum=1)
         check_option(depth, "depth", tuple(RESNET_LAYERS))
         check_option(stem, "stem", ("imagenet", "cifar"))
         block, counts = RESNET_LAYERS[depth]

@@ -70,8 +70,10 @@ def r2_identifiability(
         Fresh samples the fitted regression is scored on.
     method : {"linear", "kernel"}
         ``"linear"``: ordinary least squares (``LinearRegression``). ``"kernel"``: RBF
-        ``KernelRidge`` tuned by ``GridSearchCV`` over ``alphas x gammas`` with ``cv`` folds
-        (scored by R^2); the von Kuegelgen "nonlinear R^2".
+        kernel ridge tuned over ``alphas x gammas`` with ``cv`` folds (scored by R^2); the
+        von Kuegelgen "nonlinear R^2". The same estimator and the same floating-point
+        operations as ``GridSearchCV(KernelRidge(kernel="rbf"))`` (tested bit for bit), with
+        each kernel and factorisation computed once (:mod:`._kernel_ridge`).
     alphas, gammas : sequence of float
         Ridge penalties and RBF widths of the grid (defaults: the paper code's
         ``{1, 0.1, 0.01, 0.001}`` and ``logspace(-2, 2, 4)``). Only used by ``"kernel"``.
@@ -135,13 +137,15 @@ def r2_identifiability_blocks(
 
     ``targets`` maps a block name to its ``(z_fit, z_eval)``; every block gets the result
     ``r2_identifiability(h_fit, z_fit, h_eval, z_eval, ...)`` would give it (its own scalers
-    and, for ``"kernel"``, its own grid choice, on the same folds), but the kernel matrices and
-    their eigendecompositions are computed once for all blocks (:mod:`._kernel_ridge`).
+    and, for ``"kernel"``, its own grid choice, on the same folds), but the distance and kernel
+    matrices and their Cholesky factors are computed once for all blocks
+    (:mod:`._kernel_ridge`).
     """
     method = check_option(method, "method", R2_METHODS)
     cv = check_int(cv, "cv", minimum=2)
     if not targets:
         raise ValueError("targets must name at least one (z_fit, z_eval) block")
+    grid = (_check_grid(alphas, "alphas"), _check_grid(gammas, "gammas"))  # every mode
     hf = check_samples(h_fit, "h_fit")
     min_fit = hf.shape[1] + 2 if method == "linear" else 2 * cv
     hf = check_samples(hf, "h_fit", min_samples=min_fit)
@@ -168,7 +172,6 @@ def r2_identifiability_blocks(
         preds = {name: LinearRegression().fit(hf_s, zf_s).predict(he_s)
                  for name, (zf_s, _) in blocks.items()}
     else:
-        grid = (_check_grid(alphas, "alphas"), _check_grid(gammas, "gammas"))
         folds = list(KFold(cv, shuffle=seed is not None,
                            random_state=None if seed is None else int_seed(seed) % 2**32)
                      .split(hf_s))

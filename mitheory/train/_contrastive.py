@@ -8,6 +8,7 @@ from __future__ import annotations
 from torch import nn
 
 from mitheory import objectives as obj
+from mitheory._validate import check_option, check_positive
 from mitheory.train._method import SSLMethod, register_method, register_objective
 
 
@@ -24,12 +25,15 @@ class InfoNCE(SSLMethod):
     def __init__(self, encoder: nn.Module, *, tau: float = 1.0, similarity: str = "l2sq",
                  denominator: str = "logsumexp") -> None:
         super().__init__(encoder)
-        self.tau, self.similarity, self.denominator = tau, similarity, denominator
+        self.tau = check_positive(tau, "tau")
+        self.similarity = check_option(similarity, "similarity", ("dot", "l2sq"))
+        self.denominator = check_option(denominator, "denominator", ("logsumexp", "logmeanexp"))
 
     def loss(self, x_a, x_b, x_neg=None):
-        z_neg = self.encoder(x_neg) if x_neg is not None else None
-        return obj.infonce_loss(self.encoder(x_a), self.encoder(x_b), z_neg, tau=self.tau,
-                                similarity=self.similarity, denominator=self.denominator)
+        z_a, z_b = self.encode_pair(x_a, x_b)
+        z_neg = self.encode(x_neg, "x_neg") if x_neg is not None else None
+        return obj.infonce_loss(z_a, z_b, z_neg, tau=self.tau, similarity=self.similarity,
+                                denominator=self.denominator)
 
 
 def _dot(options) -> bool:

@@ -8,10 +8,11 @@ from __future__ import annotations
 from torch import nn
 
 from mitheory import objectives as obj
-from mitheory._validate import check_option
+from mitheory._validate import check_int, check_option, check_positive
 from mitheory.train._method import SSLMethod, register_method, register_objective
 
 VICREG_ESTIMATORS: tuple[str, ...] = ("logdet", "kl", "bhattacharyya")
+TAYLOR_RULES: tuple[str, ...] = ("trace", "frobenius", "spectral")  # objectives BetaRule
 
 
 class MMI(SSLMethod):
@@ -27,10 +28,15 @@ class MMI(SSLMethod):
                  beta: float | str = "trace", eps: float = 0.0) -> None:
         super().__init__(encoder)
         self.logdet = check_option(logdet, "logdet", ("taylor", "exact"))
-        self.order, self.beta, self.eps = order, beta, eps
+        self.order = check_int(order, "order", minimum=1)
+        if isinstance(beta, str):
+            check_option(beta, "beta", TAYLOR_RULES)
+        else:
+            check_positive(beta, "beta")
+        self.beta, self.eps = beta, eps
 
     def loss(self, x_a, x_b, x_neg=None):
-        return obj.mmi_loss(self.encoder(x_a), self.encoder(x_b), method=self.logdet,
+        return obj.mmi_loss(*self.encode_pair(x_a, x_b), method=self.logdet,
                             order=self.order, beta=self.beta, eps=self.eps)
 
 

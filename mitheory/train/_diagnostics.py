@@ -6,7 +6,7 @@ import torch
 
 from mitheory._rng import as_generator
 from mitheory._types import Seed
-from mitheory._validate import check_int
+from mitheory._validate import check_int, check_method, check_process
 from mitheory.train._method import SSLMethod
 
 def gradient_variance(method: SSLMethod, process, *, batch_size: int, n_batches: int = 32,
@@ -38,6 +38,8 @@ def gradient_variance(method: SSLMethod, process, *, batch_size: int, n_batches:
         estimate is not positive, i.e. the mean is lost in the noise); ``mean_grad``:
         :math:`\bar g` (numpy, shape ``(n_params,)``; not JSON-able).
     """
+    check_method(method)
+    check_process(process)
     b = check_int(batch_size, "batch_size", minimum=2)
     r = check_int(n_batches, "n_batches", minimum=2)
     rng = as_generator(seed)

@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from mitheory import objectives as obj
-from mitheory._validate import check_option, check_probability
+from mitheory._validate import check_int, check_option, check_probability
 from mitheory.models import make_predictor
 from mitheory.train._method import EMATarget, register_method
 
@@ -18,11 +18,12 @@ class BYOL(EMATarget):
     def __init__(self, encoder: nn.Module, dim_out: int, *, base_momentum: float = 0.99,
                  predictor_hidden: int = 128) -> None:
         super().__init__(encoder, base_momentum=base_momentum)
-        self.predictor = make_predictor(dim_out, predictor_hidden)
+        self.predictor = make_predictor(check_int(dim_out, "dim_out", minimum=1),
+                                        check_int(predictor_hidden, "predictor_hidden", minimum=1))
         self._make_target()
 
     def loss(self, x_a, x_b, x_neg=None):
-        z_a, z_b = self.encoder(x_a), self.encoder(x_b)
+        z_a, z_b = self.encode_pair(x_a, x_b)
         t_a, t_b = self.target_embed(x_a, x_b)
         return 0.5 * (obj.byol_loss(self.predictor(z_a), t_b)
                       + obj.byol_loss(self.predictor(z_b), t_a))
@@ -44,14 +45,14 @@ class MINC(EMATarget):
 
     def __init__(self, encoder: nn.Module, dim_out: int, *, decorrelation: str = "gha",
                  moment_decay: float = 0.8, base_momentum: float = 0.99) -> None:
-        super().__init__(encoder, base_momentum=check_probability(base_momentum,
-                                                                  "base_momentum"))
+        super().__init__(encoder, base_momentum=base_momentum)
         self.decorrelation = check_option(decorrelation, "decorrelation", ("full", "gha"))
-        self.moment = obj.SecondMomentEMA(dim_out, decay=moment_decay)
+        self.moment = obj.SecondMomentEMA(check_int(dim_out, "dim_out", minimum=1),
+                                          decay=check_probability(moment_decay, "moment_decay"))
         self._make_target()
 
     def loss(self, x_a, x_b, x_neg=None):
-        z_a, z_b = self.encoder(x_a), self.encoder(x_b)
+        z_a, z_b = self.encode_pair(x_a, x_b)
         t_a, t_b = self.target_embed(x_a, x_b)
         self.moment.update(torch.cat([t_a, t_b]))  # (2n, dim_z): both views' marginal
         c = self.moment.moment

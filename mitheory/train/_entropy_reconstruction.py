@@ -17,6 +17,7 @@ from torch import nn
 
 from mitheory import objectives as obj
 from mitheory.train._distillation import BYOL
+from mitheory._validate import check_process
 from mitheory.generative import SphereProcess
 from mitheory.train._method import SSLMethod, register_method, register_objective
 
@@ -46,7 +47,7 @@ class ERGaussian(SSLMethod):
         self.loss_kw = loss_kw  # reduction, entropy_weight, leave_one_out, symmetric
 
     def loss(self, x_a, x_b, x_neg=None):
-        z_a, z_b = self.encoder(x_a), self.encoder(x_b)
+        z_a, z_b = self.encode_pair(x_a, x_b)
         if self.learn_sigma:
             return obj.er_gaussian_loss(z_a, z_b, log_sigma=self.log_sigma,
                                         kde_sigma=self.sigma, **self.loss_kw)
@@ -56,6 +57,7 @@ class ERGaussian(SSLMethod):
 def er_in_geometry(process: Any) -> str:
     """The ER method in the latent's geometry: ``"er"`` (vMF, unit-sphere output) when the latent
     lives on a sphere, ``"er_gaussian"`` (Euclidean) otherwise (box, content/style)."""
+    check_process(process)
     return "er" if isinstance(process, SphereProcess) else "er_gaussian"
 
 
@@ -74,7 +76,7 @@ class ERBYOL(BYOL):
         self.loss_kw = loss_kw  # kappa, entropy_weight, reduction
 
     def loss(self, x_a, x_b, x_neg=None):
-        z_a, z_b = self.encoder(x_a), self.encoder(x_b)
+        z_a, z_b = self.encode_pair(x_a, x_b)
         t_a, t_b = self.target_embed(x_a, x_b)
         return obj.er_byol_loss(self.predictor(z_a), self.predictor(z_b), t_a, t_b,
                                 online_a=z_a, online_b=z_b, **self.loss_kw)

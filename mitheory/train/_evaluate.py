@@ -12,6 +12,7 @@ import numpy as np
 
 from mitheory._rng import spawn
 from mitheory._types import Seed
+from mitheory._validate import check_int
 from mitheory.stats import mcc, r2_identifiability_blocks
 from mitheory.train._loop import embed_samples
 
@@ -31,6 +32,13 @@ def evaluate_identifiability(
     a caller evaluates several methods on one process. Kernel R^2 uses the first
     ``n_kernel_fit`` fit samples (KRR is O(n^3)).
     """
+    check_int(n_fit, "n_fit", minimum=2)
+    check_int(n_eval, "n_eval", minimum=2)
+    if kernel:
+        check_int(n_kernel_fit, "n_kernel_fit", minimum=6)  # 2 per fold of the 3-fold search
+        if n_kernel_fit > n_fit:
+            raise ValueError(f"n_kernel_fit must be <= n_fit={n_fit} (the kernel fit uses the "
+                             f"first n_kernel_fit fit samples), got {n_kernel_fit}")
     ss_fit, ss_ev, ss_k = spawn(seed, 3)
     h_fit, z_fit = embed_samples(method, process, n_fit, seed=ss_fit)
     h_ev, z_ev = embed_samples(method, process, n_eval, seed=ss_ev)

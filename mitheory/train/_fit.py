@@ -11,6 +11,7 @@ from typing import Any
 from mitheory import stats
 from mitheory._rng import spawn
 from mitheory._types import Seed
+from mitheory._validate import check_int, check_process
 from mitheory.generative import SphereProcess
 from mitheory.train._evaluate import evaluate_identifiability
 from mitheory.train._loop import TrainConfig, TrainResult, embed_samples, train
@@ -34,6 +35,7 @@ def representation_dim(name: str, process: Any, **options: Any) -> int:
     """Output size for ``name`` on ``process``: the content dimension, plus one when the loss
     sees only directions (``output_normalised``) and the latent is not itself on a sphere (a
     direction in R^(n+1) is needed to represent an n-dimensional Euclidean latent)."""
+    check_process(process)
     extra = method_spec(name).flag("output_normalised", options) and not isinstance(
         process, SphereProcess)
     return len(process.content_idx) + int(extra)
@@ -80,6 +82,9 @@ def probe_accuracy(method: SSLMethod, process: Any, *, n_fit: int, n_eval: int,
     The task is ``stats.downstream_labels(content, n_classes=, seed=task_seed)`` (the same task
     for every method given ``task_seed``); ``seed`` draws the fit and eval samples.
     """
+    check_int(n_classes, "n_classes", minimum=2)
+    check_int(n_fit, "n_fit", minimum=2)
+    check_int(n_eval, "n_eval", minimum=2)
     ss_fit, ss_ev = spawn(seed, 2)
     (h_f, z_f), (h_e, z_e) = (embed_samples(method, process, n, seed=s)
                               for n, s in ((n_fit, ss_fit), (n_eval, ss_ev)))

@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 
 from mitheory._rng import as_generator, spawn
 from mitheory._types import Seed
-from mitheory._validate import check_int, check_positive
+from mitheory._validate import check_int, check_method, check_positive, check_process
 from mitheory.models import init_linear_
 from mitheory.train._method import EMATarget, SSLMethod
 
@@ -93,6 +93,10 @@ def train(method: SSLMethod, process: Any, cfg: TrainConfig, *, seed: Seed = 0) 
     FloatingPointError
         As soon as the loss is not finite, naming the step and the method.
     """
+    check_method(method)
+    check_process(process)
+    if not isinstance(cfg, TrainConfig):
+        raise TypeError(f"cfg must be a TrainConfig, got {type(cfg).__name__}")
     check_int(cfg.steps, "steps", minimum=1)
     check_int(cfg.batch_size, "batch_size", minimum=2)
     check_positive(cfg.lr, "lr")
@@ -137,6 +141,10 @@ def train(method: SSLMethod, process: Any, cfg: TrainConfig, *, seed: Seed = 0) 
 def embed_samples(method: Any, process: Any, n: int, *, seed: Seed,
                   batch_size: int = 4096) -> tuple[Any, Any]:
     """Embed ``n`` fresh marginal samples: returns numpy ``(h, z)`` (representation, true latents)."""
+    check_method(method, needs_loss=False)
+    check_process(process)
+    check_int(n, "n", minimum=1)
+    check_int(batch_size, "batch_size", minimum=1)
     x, z = process.sample_negatives(n, seed=seed)
     device = next(method.parameters()).device
     hs = [method.embed(x[i:i + batch_size].to(device)).cpu() for i in range(0, n, batch_size)]
@@ -147,6 +155,10 @@ def embed_samples(method: Any, process: Any, n: int, *, seed: Seed,
 def embed_pairs(method: Any, process: Any, n: int, *, seed: Seed,
                 batch_size: int = 4096) -> tuple[Any, Any]:
     """Embed ``n`` fresh positive pairs: returns numpy ``(h(x), h(x~))``, each ``(n, dim_out)``."""
+    check_method(method, needs_loss=False)
+    check_process(process)
+    check_int(n, "n", minimum=1)
+    check_int(batch_size, "batch_size", minimum=1)
     b = process.sample_pairs(n, seed=seed)
     device = next(method.parameters()).device
 

@@ -19,7 +19,8 @@ import torch
 from torch import nn
 
 from mitheory import objectives as obj
-from mitheory._validate import check_option
+from mitheory._validate import (check_finite_tensor, check_module, check_option,
+                                check_probability)
 from mitheory.models import make_mlp_encoder
 
 Concept = Literal["contrastive", "entropy_reconstruction", "decorrelation", "distillation"]
@@ -35,8 +36,31 @@ class SSLMethod(nn.Module):
     needs_negatives = False
 
     def __init__(self, encoder: nn.Module) -> None:
+        check_module(encoder, "encoder")
         super().__init__()
         self.encoder = encoder
+
+    def encode(self, x: torch.Tensor, name: str = "x") -> torch.Tensor:
+        """``encoder(x)``, with ``x`` checked first (a tensor of finite values, at least two
+        rows) and a shape the encoder cannot take reported as a ``ValueError`` naming ``name``."""
+        check_finite_tensor(x, name)
+        if x.ndim < 2 or x.shape[0] < 2:
+            raise ValueError(f"{name} must be a batch of at least 2 inputs (n, ...), got shape "
+                             f"{tuple(x.shape)}")
+        try:
+            return self.encoder(x)
+        except RuntimeError as exc:  # e.g. a feature size the first layer does not take
+            raise ValueError(f"{name} of shape {tuple(x.shape)} does not fit the encoder: "
+                             f"{exc}") from exc
+
+    def encode_pair(self, x_a: torch.Tensor,
+                    x_b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The embeddings of the two views (same shape required)."""
+        if isinstance(x_a, torch.Tensor) and isinstance(x_b, torch.Tensor) \
+                and x_a.shape != x_b.shape:
+            raise ValueError(f"x_a and x_b must have the same shape, got {tuple(x_a.shape)} and "
+                             f"{tuple(x_b.shape)}")
+        return self.encode(x_a, "x_a"), self.encode(x_b, "x_b")
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """The representation h(x) that identifiability metrics are computed on."""
@@ -74,7 +98,7 @@ class ObjectiveMethod(SSLMethod):
         self.name, self.objective, self.options = name, objective, options
 
     def loss(self, x_a, x_b, x_neg=None):
-        return self.objective(self.encoder(x_a), self.encoder(x_b), **self.options)
+        return self.objective(*self.encode_pair(x_a, x_b), **self.options)
 
 
 class EMATarget(SSLMethod):
@@ -88,7 +112,7 @@ class EMATarget(SSLMethod):
 
     def __init__(self, encoder: nn.Module, *, base_momentum: float = 0.99) -> None:
         super().__init__(encoder)
-        self.base_momentum = base_momentum
+        self.base_momentum = check_probability(base_momentum, "base_momentum")
 
     def _make_target(self) -> None:
         # called by subclasses after their own modules, so parameter order (and with it the
