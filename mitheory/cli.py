@@ -106,7 +106,7 @@ def run_study(
     tables: Callable[[dict], Mapping[str, Sequence[Mapping[str, Any]]]] | None = None,
 ) -> dict:
     """Parse, seed, run, save (numbers first, then figure) and print; returns the results."""
-    from mitheory.plotting import save_study, table_to_markdown
+    from mitheory.plotting import check_writable_dir, save_study, table_to_markdown
 
     cfg, ns = parse_config(config_cls, argv, quick=quick, presets=presets,
                            description=description)
@@ -114,6 +114,11 @@ def run_study(
     seed_everything(int(seed))
     if ns.threads < 1:
         raise SystemExit(f"--threads must be >= 1, got {ns.threads}")
+    if not ns.no_save:  # fail before the (possibly long) run, not after it
+        try:
+            check_writable_dir(ns.out)
+        except OSError as exc:
+            raise SystemExit(f"{name}: --out: {exc}") from None
     import torch
     from threadpoolctl import threadpool_limits
 

@@ -99,8 +99,19 @@ def to_jsonable(obj: Any) -> Any:
     return obj
 
 
+def _default_file_mode() -> int:
+    """``0o666`` minus the process umask: the mode ``open()`` would give a new file."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (temporary file in the same folder + ``os.replace``)."""
+    """Write ``data`` to ``path`` atomically (temporary file in the same folder + ``os.replace``).
+
+    The file gets the mode a plain ``open()`` would give it (``0o666`` minus the umask), not
+    the temporary file's private ``0o600``.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -108,6 +119,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
+            os.fchmod(fh.fileno(), _default_file_mode())
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
@@ -168,6 +180,19 @@ def subplots(nrows: int = 1, ncols: int = 1, *, axsize: tuple[float, float] = (3
                                                    axsize[1] * nrows + 0.6),
                              squeeze=False, constrained_layout=True, **kwargs)
     return fig, axes
+
+
+def check_writable_dir(out_dir: str | Path | None) -> Path:
+    """Create ``out_dir`` (default :func:`default_figures_dir`) and check a file can be written
+    there; raise ``PermissionError``/``OSError`` with a clear message otherwise. Returns it."""
+    out = Path(out_dir) if out_dir is not None else default_figures_dir()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".write-check.", delete=True):
+            pass
+    except OSError as exc:
+        raise type(exc)(f"output directory {str(out)!r} is not writable: {exc}") from None
+    return out
 
 
 def save_study(

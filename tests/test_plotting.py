@@ -1,4 +1,6 @@
 import json
+import os
+import stat
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,3 +55,35 @@ def test_parse_config_quick_and_overrides():
     assert cfg == _Cfg(steps=2, names=("x",), flag=True)
     cfg, _ = parse_config(_Cfg, ["--steps", "5"], quick=quick)
     assert cfg.steps == 5
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_saved_files_get_the_umask_mode_not_the_temp_files(tmp_path, umask):
+    old = os.umask(umask)
+    try:
+        save_study("demo", None, {"x": 1.0}, _Cfg(), out_dir=tmp_path,
+                   tables={"t": [{"a": 1}]})
+    finally:
+        os.umask(old)
+    files = [p for p in tmp_path.iterdir() if p.is_file()]
+    assert {p.suffix for p in files} == {".json", ".md", ".csv"}
+    for p in files:
+        assert stat.S_IMODE(p.stat().st_mode) == 0o666 & ~umask, p.name
+
+
+def test_run_study_checks_out_is_writable_before_running(tmp_path):
+    from mitheory.cli import run_study
+
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a directory")
+    ran = []
+
+    def run(cfg):
+        ran.append(cfg)
+        return {"x": 1.0}
+
+    with pytest.raises(SystemExit, match="--out: output directory .* is not writable"):
+        run_study("demo", _Cfg, run, None, ["--out", str(blocker / "sub")], quick=_Cfg())
+    assert not ran  # failed before the study ran
+    run_study("demo", _Cfg, run, None, ["--out", str(tmp_path / "new" / "dir")], quick=_Cfg())
+    assert len(ran) == 1 and (tmp_path / "new" / "dir" / "demo.json").exists()
