@@ -97,6 +97,17 @@ def check_positive(value: float, name: str, *, strict: bool = True) -> float:
     return v
 
 
+def check_finite_number(value: Any, name: str) -> float:
+    """Raise unless ``value`` is a finite real number; return it as a float."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number, got {value!r}") from None
+    if not np.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return v
+
+
 def check_int(value: Any, name: str, *, minimum: int | None = None) -> int:
     """Raise unless ``value`` is an integer (not bool) >= ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
@@ -130,8 +141,10 @@ def check_finite_tensor(t: Any, name: str) -> None:
         raise ValueError(f"{name} is not finite (contains NaN or inf)")
 
 
-def check_embeddings(z: Any, name: str = "z", *, min_samples: int = 2) -> None:
-    """Check a torch embedding batch: 2-D ``(batch, dim)``, enough rows, finite."""
+def check_embeddings(
+    z: Any, name: str = "z", *, min_samples: int = 2, dim: int | None = None
+) -> None:
+    """Check a torch embedding batch: 2-D ``(batch, dim)``, enough rows, ``dim`` columns, finite."""
     import torch
 
     if not isinstance(z, torch.Tensor):
@@ -140,7 +153,72 @@ def check_embeddings(z: Any, name: str = "z", *, min_samples: int = 2) -> None:
         raise ValueError(f"{name} must have shape (batch, dim), got {tuple(z.shape)}")
     if z.shape[0] < min_samples:
         raise ValueError(f"{name} needs at least {min_samples} rows, got shape {tuple(z.shape)}")
+    if dim is not None and z.shape[1] != dim:
+        raise ValueError(f"{name} must have {dim} columns, got shape {tuple(z.shape)}")
     check_finite_tensor(z, name)
+
+
+def check_labels(
+    labels: Any, name: str = "labels", *, n: int | None = None, n_classes: int | None = None
+) -> np.ndarray:
+    """Return ``labels`` as a 1-D int64 array of non-negative integers (``< n_classes`` if given).
+
+    NaN, fractional or negative values raise instead of being cast; ``n`` is the required length.
+    """
+    try:
+        raw = np.asarray(labels)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be convertible to an integer array: {exc}") from None
+    if raw.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {raw.shape}")
+    if raw.dtype.kind == "b" or raw.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must hold integer class labels, got dtype {raw.dtype}")
+    if raw.dtype.kind == "f":
+        if not np.all(np.isfinite(raw)):
+            raise ValueError(f"{name} contains NaN or infinite value(s)")
+        if np.any(raw != np.round(raw)):
+            raise ValueError(f"{name} must hold integer class labels, got non-integer values")
+    out = raw.astype(np.int64)
+    if out.size and out.min() < 0:
+        raise ValueError(f"{name} must be non-negative, got minimum {out.min()}")
+    if n_classes is not None and out.size and out.max() >= n_classes:
+        raise ValueError(f"{name} must be < {n_classes} (the number of classes), got {out.max()}")
+    if n is not None and len(out) != n:
+        raise ValueError(f"{name} must have {n} entries (one per sample), got {len(out)}")
+    return out
+
+
+def check_device(device: Any, name: str = "device") -> Any:
+    """Return ``torch.device(device)`` (``None`` passes through), raising ``ValueError`` for an
+    unparsable device string instead of torch's ``RuntimeError``."""
+    if device is None:
+        return None
+    import torch
+
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a torch device such as 'cpu' or 'cuda', "
+                         f"got {device!r} ({exc})") from None
+
+
+def check_positive_definite(mat: Any, name: str = "mat") -> None:
+    """Raise unless the symmetric part of the square matrix ``mat`` (numpy array or torch
+    tensor, assumed finite) has only positive eigenvalues."""
+    if hasattr(mat, "detach"):
+        mat = mat.detach().cpu().double().numpy()
+    m = np.asarray(mat, dtype=np.float64)
+    eig = np.linalg.eigvalsh((m + m.T) / 2)
+    if not eig[0] > 0:
+        raise ValueError(f"{name} is not positive definite (smallest eigenvalue {eig[0]:.3g})")
+
+
+def check_module(obj: Any, name: str) -> None:
+    """Raise ``TypeError`` unless ``obj`` is a ``torch.nn.Module``."""
+    from torch import nn
+
+    if not isinstance(obj, nn.Module):
+        raise TypeError(f"{name} must be a torch.nn.Module, got {type(obj).__name__}")
 
 
 def check_unit_norm(z: Any, name: str, *, atol: float, hint: str = "") -> None:
@@ -159,11 +237,14 @@ def check_unit_norm(z: Any, name: str, *, atol: float, hint: str = "") -> None:
                          f"(max | ||z_i|| - 1 | = {dev:.3g} > {atol:g}){hint}")
 
 
-def check_pair(z_a: Any, z_b: Any, *, min_samples: int = 2) -> None:
-    """Check two views' embeddings have the same shape (and are valid)."""
-    check_embeddings(z_a, "z_a", min_samples=min_samples)
-    check_embeddings(z_b, "z_b", min_samples=min_samples)
+def check_pair(
+    z_a: Any, z_b: Any, *, min_samples: int = 2, names: tuple[str, str] = ("z_a", "z_b")
+) -> None:
+    """Check two views' embeddings have the same shape (and are valid); ``names`` are the
+    caller's parameter names, used in the messages."""
+    name_a, name_b = names
+    check_embeddings(z_a, name_a, min_samples=min_samples)
+    check_embeddings(z_b, name_b, min_samples=min_samples)
     if z_a.shape != z_b.shape:
-        raise ValueError(
-            f"z_a and z_b must have the same shape, got {tuple(z_a.shape)} and {tuple(z_b.shape)}"
-        )
+        raise ValueError(f"{name_a} and {name_b} must have the same shape, "
+                         f"got {tuple(z_a.shape)} and {tuple(z_b.shape)}")

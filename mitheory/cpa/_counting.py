@@ -195,6 +195,8 @@ def regions_in_slice(net: nn.Module | CPANetwork, centre: Any, u: Any, v: Any, *
     if not (c.shape == du.shape == dv.shape):
         raise ValueError(f"centre, u, v must have one shape, got {tuple(c.shape[1:])}, "
                          f"{tuple(du.shape[1:])}, {tuple(dv.shape[1:])}")
+    if int(torch.linalg.matrix_rank(torch.stack([du.reshape(-1), dv.reshape(-1)]))) < 2:
+        raise ValueError("u and v must be linearly independent (they span the slice plane)")
     grid = np.linspace(-extent, extent, res)
     ss, tt = np.meshgrid(grid, grid)  # (res, res): rows t, columns s
     st = torch.as_tensor(np.stack([ss.ravel(), tt.ravel()], 1), device=dev)

@@ -55,6 +55,9 @@ class BasicBlock(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, stride: int = 1, *,
                  activation: Activation = "relu") -> None:
         super().__init__()
+        self.in_channels = check_int(in_channels, "in_channels", minimum=1)
+        check_int(out_channels, "out_channels", minimum=1)
+        check_int(stride, "stride", minimum=1)
         self.body = nn.Sequential(
             nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False),
             nn.BatchNorm2d(out_channels),
@@ -72,7 +75,26 @@ class BasicBlock(nn.Module):
         self.act = make_activation(activation)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(f"x must have shape (batch, {self.in_channels}, height, width), "
+                             f"got {tuple(x.shape)}")
         return self.act(self.body(x) + self.shortcut(x))
+
+
+def _check_in_shape(in_shape: Sequence[int]) -> tuple[int, int, int]:
+    """``(channels, height, width)`` of an image input, each a positive integer."""
+    shape = tuple(in_shape)
+    if len(shape) != 3:
+        raise ValueError(f"in_shape must be (channels, height, width), got {shape}")
+    return tuple(check_int(v, "in_shape[i]", minimum=1) for v in shape)  # type: ignore[return-value]
+
+
+def _check_widths(widths: Sequence[int], name: str) -> tuple[int, ...]:
+    """A non-empty sequence of positive layer widths."""
+    out = tuple(check_int(w, f"{name}[i]", minimum=1) for w in widths)
+    if not out:
+        raise ValueError(f"{name} must hold at least one width")
+    return out
 
 
 def _init(net: nn.Module, seed: Seed) -> nn.Module:
@@ -154,7 +176,9 @@ def cpa_cnn(in_shape: Sequence[int], *, channels: Sequence[int] = (4, 8), out_di
     pool : {"max", "avg"}
     seed : int, Generator or None
     """
-    c, h, w = (check_int(v, "in_shape[i]", minimum=1) for v in in_shape)
+    c, h, w = _check_in_shape(in_shape)
+    channels = _check_widths(channels, "channels")
+    check_int(out_dim, "out_dim", minimum=1)
     check_option(pool, "pool", ("max", "avg"))
     if h % 2 ** len(channels) or w % 2 ** len(channels):
         raise ValueError(f"in_shape {tuple(in_shape)} spatial size must be divisible by "
@@ -177,8 +201,10 @@ def cpa_resnet(in_shape: Sequence[int], *, widths: Sequence[int] = (8, 16),
     Stage ``i > 0`` halves the resolution with a strided block. The same structure with
     widths (64, 128, 256, 512) and (2, 2, 2, 2) blocks is ResNet-18 minus the ImageNet stem.
     """
-    c = check_int(in_shape[0], "in_shape[0]", minimum=1)
+    c = _check_in_shape(in_shape)[0]
     check_int(blocks_per_stage, "blocks_per_stage", minimum=1)
+    check_int(out_dim, "out_dim", minimum=1)
+    widths = _check_widths(widths, "widths")
     layers: list[nn.Module] = [nn.Conv2d(c, widths[0], 3, padding=1, bias=False),
                                nn.BatchNorm2d(widths[0]), make_activation(activation)]
     c = widths[0]

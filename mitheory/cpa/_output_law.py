@@ -16,7 +16,7 @@ from torch import nn
 
 from mitheory._rng import as_generator, spawn
 from mitheory._types import InfoValue, Seed, Unit
-from mitheory._validate import check_array, check_int
+from mitheory._validate import check_array, check_int, check_labels
 from mitheory.cpa._boundary import exit_probability_bounds, exit_probability_mc, noise_factor
 from mitheory.cpa._discrepancy import TwoSampleTest, two_sample_test
 from mitheory.cpa._regions import region_affine_map
@@ -64,6 +64,7 @@ class OutputMixture:
 
     def sample(self, labels: np.ndarray, *, seed: Seed = None) -> np.ndarray:
         """One draw from component ``labels[i]`` for each ``i`` (n, dim_out) (PSD-safe: via A)."""
+        labels = check_labels(labels, "labels", n_classes=len(self.means))
         rng = as_generator(seed)
         # C_n = A_n S A_n^T may be singular; sample as A_n L z with L L^T = S instead
         z = rng.standard_normal((len(labels), self.A.shape[2]))
@@ -170,9 +171,13 @@ def component_moment_errors(mixture: OutputMixture, z: Any, labels: Any) -> dict
         holds); ``"cov_rel"`` (N,): ``||C_hat - C||_F / ||C||_F``; ``"n"`` (N,) draws per
         component.
     """
+    if not isinstance(mixture, OutputMixture):
+        raise TypeError(f"mixture must be an OutputMixture, got {type(mixture).__name__}")
     z = check_array(z, "z", ndim=2)
-    labels = np.asarray(labels)
+    if len(z) == 0:
+        raise ValueError(f"z is empty (shape {z.shape})")
     n_comp = len(mixture.means)
+    labels = check_labels(labels, "labels", n=len(z), n_classes=n_comp)
     mean_z, cov_rel, counts = (np.full(n_comp, np.nan) for _ in range(3))
     for k in range(n_comp):
         zk = z[labels == k]
@@ -195,6 +200,8 @@ def output_entropy_bounds(mixture: OutputMixture, *, methods: tuple[str, ...] | 
     output law only in the regime where the noise stays inside the regions (then the error is
     controlled by the exit probabilities). Raises ``ValueError`` for a degenerate component.
     """
+    if not isinstance(mixture, OutputMixture):
+        raise TypeError(f"mixture must be an OutputMixture, got {type(mixture).__name__}")
     kwargs = {} if methods is None else {"methods": methods}
     return entropy_mixture_bounds(mixture.means, mixture.covs, mixture.weights, unit=unit,
                                   **kwargs)
@@ -293,6 +300,7 @@ def output_law_check(net: nn.Module | CPANetwork, prototypes: Any, noise_cov: An
     n_test = check_int(n_test, "n_test", minimum=2)
     if n_test > n_samples:
         raise ValueError(f"n_test={n_test} must be <= n_samples={n_samples}")
+    check_int(n_exit_samples, "n_exit_samples", minimum=1)
     ss_law, ss_mix, ss_lab, ss_perm, ss_exit, ss_ref, ss_perm2 = spawn(seed, 7)
     cnet = trace_cpa(net, device=as_device(device, net))
     mix = output_mixture(cnet, prototypes, noise_cov, weights=weights)

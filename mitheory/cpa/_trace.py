@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
+from mitheory._validate import check_device
 from mitheory.cpa._modules import Abs, BasicBlock
 
 SUPPORTED = ("Linear, Conv2d, BatchNorm1d/BatchNorm2d (eval mode), ReLU, LeakyReLU, "
@@ -224,13 +225,29 @@ class CPANetwork:
     Calling it on a float64 tensor ``(n, *in_shape)`` returns the network output in float64.
     """
 
-    def __init__(self, ops: list[_Op], device: torch.device, source: str) -> None:
+    def __init__(self, ops: list[_Op], device: torch.device, source: str,
+                 in_spec: tuple[int, int] | None = None) -> None:
         self.ops, self.device, self.source = ops, device, source
+        self.in_spec = in_spec  # (input ndim, size of dim 1) when the first layer fixes it
+
+    def check_input(self, x: torch.Tensor, name: str = "x") -> None:
+        """Raise ``ValueError`` unless ``x`` is a finite batch the first layer accepts."""
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+        if self.in_spec is not None:
+            ndim, size = self.in_spec
+            if x.ndim != ndim or x.shape[1] != size:
+                want = f"(n, {size})" if ndim == 2 else f"(n, {size}, height, width)"
+                raise ValueError(f"{name} must have shape {want} for this network's first "
+                                 f"layer, got {tuple(x.shape)}")
+        if not bool(torch.isfinite(x).all()):
+            raise ValueError(f"{name} contains NaN or infinite values")
 
     def __repr__(self) -> str:
         return f"CPANetwork({self.source}, {len(self.ops)} ops, device={self.device})"
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        self.check_input(x)
         return _run(self.ops, x, None, None, None)[0]
 
     def propagate(self, x: torch.Tensor, *, basis: torch.Tensor | None = None,
@@ -252,7 +269,7 @@ class CPANetwork:
 def as_device(device: str | torch.device | None, net: Any = None) -> torch.device:
     """``device``, else the network's parameter device, else CPU."""
     if device is not None:
-        return torch.device(device)
+        return check_device(device)
     if isinstance(net, CPANetwork):
         return net.device
     if isinstance(net, nn.Module):
@@ -300,7 +317,23 @@ def trace_cpa(net: nn.Module | CPANetwork, *, device: str | torch.device | None 
         return net
     if not isinstance(net, nn.Module):
         raise TypeError(f"net must be a torch.nn.Module or CPANetwork, got {type(net).__name__}")
-    return CPANetwork(_trace(net, "", dev), dev, type(net).__name__)
+    return CPANetwork(_trace(net, "", dev), dev, type(net).__name__, _input_spec(net))
+
+
+def _input_spec(m: nn.Module) -> tuple[int, int] | None:
+    """(input ndim, channels/features) fixed by the first layer, or None if not inferable."""
+    while True:
+        if isinstance(m, nn.Sequential) and len(m):
+            m = m[0]
+        elif isinstance(m, BasicBlock):
+            m = m.body
+        else:
+            break
+    if isinstance(m, nn.Linear):
+        return 2, m.in_features
+    if isinstance(m, nn.Conv2d):
+        return 4, m.in_channels
+    return None
 
 
 def as_input(x: Any, name: str, device: torch.device) -> torch.Tensor:
@@ -326,4 +359,6 @@ def prepare(net: nn.Module | CPANetwork, x: Any, name: str,
             device: str | torch.device | None) -> tuple[CPANetwork, torch.Tensor]:
     """Trace ``net`` on the chosen device and validate the input batch ``x`` onto it."""
     cnet = trace_cpa(net, device=as_device(device, net))
-    return cnet, as_input(x, name, cnet.device)
+    xt = as_input(x, name, cnet.device)
+    cnet.check_input(xt, name)
+    return cnet, xt

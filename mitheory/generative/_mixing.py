@@ -11,7 +11,8 @@ from torch import nn
 
 from mitheory._rng import as_generator
 from mitheory._types import Seed
-from mitheory._validate import check_int, check_positive, check_probability
+from mitheory._validate import (check_array, check_embeddings, check_int, check_positive,
+                                check_probability)
 
 _POOL_BATCH = 5000  # most matrices per vectorised cond() call while resampling a layer
 
@@ -51,6 +52,7 @@ class MixingMLP(nn.Module):
             raise ValueError("weights must hold at least one matrix")
         dim = weights[0].shape[0]
         for i, w in enumerate(weights):
+            check_array(w, f"weights[{i}]", ndim=2)
             if w.shape != (dim, dim):
                 raise ValueError(f"weights[{i}] must be {dim}x{dim}, got shape {w.shape}")
         self.dim = int(dim)
@@ -67,7 +69,9 @@ class MixingMLP(nn.Module):
             p.requires_grad_(False)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        """x = g(z); ``z`` of shape (n, dim) -> (n, dim)."""
+        """x = g(z); ``z`` of shape (n, dim) -> (n, dim); non-finite or misshaped ``z`` raises
+        ``ValueError``."""
+        check_embeddings(z, "z", min_samples=1, dim=self.dim)
         h = z
         for i, lin in enumerate(self.layers):
             if i > 0:

@@ -13,7 +13,8 @@ import torch
 
 from mitheory._rng import as_generator, spawn
 from mitheory._types import Seed
-from mitheory._validate import check_int, check_option, check_positive
+from mitheory._validate import (check_device, check_embeddings, check_int, check_option,
+                                check_positive)
 from mitheory.generative._box import (
     BOX_CONDITIONALS,
     BoxConditional,
@@ -114,8 +115,10 @@ class LatentProcess:
         self, z: np.ndarray | torch.Tensor, *, device: str | torch.device | None = None
     ) -> torch.Tensor:
         """x = g(z) as a float32 tensor on ``device`` (default: where the mixing lives)."""
+        device = check_device(device)
         w = self.mixing.layers[0].weight
         zt = torch.as_tensor(np.asarray(z) if not torch.is_tensor(z) else z)
+        check_embeddings(zt, "z", min_samples=1, dim=self.dim_z)
         with torch.no_grad():
             x = self.mixing(zt.to(device=w.device, dtype=w.dtype))
         return x.to(device=device or w.device, dtype=torch.float32)
@@ -125,6 +128,7 @@ class LatentProcess:
     ) -> ViewBatch:
         """``n`` positive pairs: z ~ p(z), z_tilde ~ p(z_tilde | z), mixed through g."""
         n = check_int(n, "n", minimum=1)
+        device = check_device(device)
         ss = spawn(seed, 3)
         z = self._sample_marginal(n, as_generator(ss[_STREAM_MARGINAL]))
         z_tilde = self._sample_conditional(z, as_generator(ss[_STREAM_CONDITIONAL]))
@@ -141,6 +145,7 @@ class LatentProcess:
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """``n`` fresh independent marginal samples ``(x_neg, z_neg)`` (von Kuegelgen's z3)."""
         n = check_int(n, "n", minimum=1)
+        device = check_device(device)
         z = self._sample_marginal(n, as_generator(spawn(seed, 3)[_STREAM_NEGATIVE]))
         dev = device or self.mixing.layers[0].weight.device
         return self.mix(z, device=dev), torch.as_tensor(z, dtype=torch.float32, device=dev)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import torch
@@ -15,9 +15,11 @@ from numpy.typing import ArrayLike
 from torch import nn
 
 from mitheory._types import InfoValue, Seed, Unit, convert
-from mitheory._validate import check_finite_tensor, check_int, check_option, check_unit_norm
+from mitheory._validate import (check_finite_number, check_finite_tensor, check_int, check_option,
+                                check_unit_norm)
+from mitheory.info._common import check_unit
 from mitheory.info._knn import entropy_knn
-from mitheory.info._variational import (_check_hidden, _mlp, _pair, _TorchEstimator,
+from mitheory.info._variational import (_check_hidden, _check_xy, _mlp, _pair, _TorchEstimator,
                                         _true_mi_details)
 from mitheory.objectives import log_bessel_iv
 
@@ -54,6 +56,10 @@ def er_lower_bound(log_q: torch.Tensor, entropy_y: float | torch.Tensor) -> torc
     if log_q.ndim != 1 or log_q.numel() < 1:
         raise ValueError(f"log_q must be a non-empty 1-D tensor, got shape {tuple(log_q.shape)}")
     check_finite_tensor(log_q, "log_q")
+    if isinstance(entropy_y, torch.Tensor):
+        check_finite_tensor(entropy_y, "entropy_y")
+    else:
+        check_finite_number(entropy_y, "entropy_y")
     return log_q.mean() + entropy_y
 
 
@@ -77,13 +83,19 @@ class GaussianDecoder(nn.Module):
                  covariance: Literal["diagonal", "isotropic"] = "diagonal") -> None:
         super().__init__()
         self.covariance = check_option(covariance, "covariance", ("diagonal", "isotropic"))
-        self.dim_y = dim_y
+        self.dim_x = check_int(dim_x, "dim_x", minimum=1)
+        self.dim_y = check_int(dim_y, "dim_y", minimum=1)
         self.net = _mlp(dim_x, _check_hidden(hidden), 2 * dim_y if covariance == "diagonal"
                         else dim_y)
         self.log_sd = nn.Parameter(torch.zeros(())) if covariance == "isotropic" else None
 
     def log_prob(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """``log q(y_i | x_i)`` in nats, shape ``(n,)`` (density w.r.t. Lebesgue measure)."""
+        """``log q(y_i | x_i)`` in nats, shape ``(n,)`` (density w.r.t. Lebesgue measure).
+
+        ``x`` is ``(n, dim_x)`` and ``y`` is ``(n, dim_y)``, row ``i`` a pair; anything else
+        (or NaN/inf) raises ``ValueError``.
+        """
+        _check_xy(x, y, self.dim_x, self.dim_y, paired=True)
         out = self.net(x)
         if self.log_sd is None:
             mu, log_sd = out[:, : self.dim_y], out[:, self.dim_y:]
@@ -136,13 +148,20 @@ class VMFDecoder(nn.Module):
                  kappa: Literal["global", "amortized"] = "global") -> None:
         super().__init__()
         check_int(dim_y, "dim_y", minimum=2)
+        self.dim_x = check_int(dim_x, "dim_x", minimum=1)
         self.kappa_mode = check_option(kappa, "kappa", ("global", "amortized"))
         self.dim_y = dim_y
         self.net = _mlp(dim_x, _check_hidden(hidden), dim_y + (kappa == "amortized"))
         self.log_kappa = nn.Parameter(torch.zeros(())) if kappa == "global" else None
 
     def log_prob(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """``log q(y_i | x_i)`` in nats, shape ``(n,)`` (density w.r.t. the sphere's area)."""
+        """``log q(y_i | x_i)`` in nats, shape ``(n,)`` (density w.r.t. the sphere's area).
+
+        ``x`` is ``(n, dim_x)``, ``y`` is ``(n, dim_y)`` with unit-norm rows; anything else
+        (or NaN/inf) raises ``ValueError``.
+        """
+        _check_xy(x, y, self.dim_x, self.dim_y, paired=True)
+        check_unit_norm(y, "y", atol=1e-4)
         out = self.net(x)
         mu = nn.functional.normalize(out[:, : self.dim_y], dim=-1)
         log_k = self.log_kappa.expand(len(x)) if self.log_kappa is not None else out[:, -1]
@@ -207,6 +226,10 @@ def mi_lower_bound_er(x: ArrayLike, y: ArrayLike, *,
     """
     xa, ya = _pair(x, y)
     check_option(support, "support", ("euclidean", "sphere"))
+    check_unit(unit)
+    check_int(k, "k", minimum=1)
+    if not callable(log_q):
+        raise TypeError(f"log_q must be a callable log_q(x, y), got {type(log_q).__name__}")
     lq = np.asarray(log_q(xa, ya), dtype=np.float64)
     if lq.shape != (len(xa),):
         raise ValueError(f"log_q must return shape ({len(xa)},), got {lq.shape}")
@@ -224,7 +247,7 @@ def mi_lower_bound_er(x: ArrayLike, y: ArrayLike, *,
         source = "exact" if exact else f"{entropy_y.kind}:{entropy_y.method}"
         h_se = float(entropy_y.details.get("se_nats", 0.0) or 0.0)
     else:
-        h, exact, source = _finite_float(entropy_y, "entropy_y"), True, "given (taken as exact)"
+        h, exact, source = check_finite_number(entropy_y, "entropy_y"), True, "given (taken as exact)"
     rec = float(lq.mean())
     value = h + rec
     se = math.sqrt(float(lq.var(ddof=1)) / len(lq) + h_se**2)
@@ -234,16 +257,6 @@ def mi_lower_bound_er(x: ArrayLike, y: ArrayLike, *,
         details["why_estimate"] = "H(Y) is estimated, so the sum is an estimate, not a bound"
     return InfoValue(convert(value, unit), unit, "lower_bound" if exact else "estimate", "er_bound",
                      len(xa), details)
-
-
-def _finite_float(value: Any, name: str) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number or an InfoValue, got {value!r}") from None
-    if not math.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return v
 
 
 class ERBoundEstimator(_TorchEstimator):

@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from mitheory._types import InfoValue, Unit, convert
-from mitheory._validate import check_array, check_covariance, check_int
+from mitheory._validate import check_array, check_covariance, check_finite_number, check_int
 from mitheory.info._common import check_unit, info_value
 
 _LOG_2PI_E = math.log(2.0 * math.pi * math.e)
@@ -218,7 +218,7 @@ def entropy_affine(
         h_nats = convert(entropy_x.value, "nats", frm=entropy_x.unit)
         kind, base, n = entropy_x.kind, entropy_x.method, entropy_x.n_samples
     else:
-        h_nats = convert(float(entropy_x), "nats", frm=unit)
+        h_nats = convert(check_finite_number(entropy_x, "entropy_x"), "nats", frm=unit)
         kind, base, n = "exact", "given", None
     return info_value(h_nats + float(logabsdet), unit=unit, kind=kind,
                       method=f"affine({base})", n_samples=n,

@@ -17,8 +17,8 @@ from scipy.special import digamma, gammaln
 
 from mitheory._rng import as_generator
 from mitheory._types import InfoValue, Seed, Unit
-from mitheory._validate import (check_int, check_nonconstant, check_option, check_positive,
-                                check_same_length, check_samples)
+from mitheory._validate import (check_device, check_int, check_nonconstant, check_option,
+                                check_positive, check_same_length, check_samples)
 from mitheory.info._common import check_unit, info_value
 
 Metric = Literal["chebyshev", "euclidean"]
@@ -298,6 +298,7 @@ def mi_ksg(
     """
     check_unit(unit)
     k = check_int(k, "k", minimum=1)
+    check_device(device)
     check_option(method, "method", ("ksg1", "ksg2"))
     check_option(metric, "metric", ("chebyshev", "euclidean"))
     if jitter is not None:
@@ -374,6 +375,7 @@ def entropy_knn(
     """
     check_unit(unit)
     k = check_int(k, "k", minimum=1)
+    check_device(device)
     check_option(metric, "metric", ("chebyshev", "euclidean"))
     if jitter is not None:
         jitter = check_positive(jitter, "jitter")

@@ -46,6 +46,13 @@ def _wishart_shift(n: int, d: int) -> float:
 def _logdet_cov_estimate(a: np.ndarray, name: str, bias_correction: bool) -> float:
     """``log det`` of the covariance: ML plug-in (scatter / n), or the Wishart-unbiased value."""
     n, d = a.shape
+    need = d + 2 if bias_correction else d + 1
+    if n < need:
+        raise ValueError(
+            f"the sample covariance of {name} is singular: too few samples for a nonsingular "
+            f"covariance, n_samples must exceed dim"
+            f"{' + 1 with bias_correction' if bias_correction else ''} "
+            f"(need n_samples >= {need} for dim = {d}, got {n})")
     ld = _scatter_logdet(a, name)
     return ld - _wishart_shift(n, d) if bias_correction else ld - d * math.log(n)
 
@@ -77,6 +84,12 @@ def entropy_gaussian_plugin(x: ArrayLike, *, bias_correction: bool = False,
     :math:`E\log\det A = \log\det\Sigma + d\log 2 + \sum_{i=1}^d\psi(\tfrac{n-i}2)`, so
     :math:`\log\det A - d\log 2 - \sum_i\psi(\tfrac{n-i}2)` is unbiased for
     :math:`\log\det\Sigma`; the ML plug-in uses :math:`\log\det(A/n)`.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` holds NaN/inf, has a constant column, or too few samples for a nonsingular
+        sample covariance (``n_samples <= dim``, or ``<= dim + 1`` with ``bias_correction``).
     """
     check_unit(unit)
     a = check_samples(x, "x", min_samples=2)
@@ -250,6 +263,12 @@ def logdet_entropy_torch(z: torch.Tensor, *, beta: float = 1.0,
         0-dim tensor, **estimate** of the LogDet entropy (as ``logdet_entropy``), in nats, with
         the dtype/device of ``z``; differentiable.
 
+    Raises
+    ------
+    ValueError
+        If ``z`` is not a finite 2-D batch of at least 2 rows, ``beta`` is not positive
+        (as in :func:`logdet_entropy`) or ``method`` is unknown.
+
     Notes
     -----
     .. math:: \hat H_\beta(Z) = \tfrac12\log\det(I + \beta C), \qquad
@@ -260,6 +279,7 @@ def logdet_entropy_torch(z: torch.Tensor, *, beta: float = 1.0,
     """
     check_embeddings(z, "z", min_samples=2)
     check_option(method, "method", ("cov", "pearson"))
+    beta = check_positive(beta, "beta")
     zc = z - z.mean(dim=0, keepdim=True)
     if method == "pearson":
         b = zc / (zc.norm(dim=0, keepdim=True) + eps)

@@ -17,8 +17,8 @@ from torch import nn
 
 from mitheory._rng import spawn, torch_generator
 from mitheory._types import InfoValue, Seed, Unit, convert
-from mitheory._validate import (check_finite_tensor, check_int, check_option, check_positive,
-                                check_same_length, check_samples)
+from mitheory._validate import (check_device, check_embeddings, check_finite_tensor, check_int,
+                                check_option, check_positive, check_same_length, check_samples)
 
 ScoreBound = Literal["infonce", "nwj", "dv", "mine"]
 CriticName = Literal["separable", "concat"]
@@ -156,6 +156,8 @@ def mine_surrogate_loss(scores: torch.Tensor, log_ema: torch.Tensor | None, *,
     if alpha > 1:
         raise ValueError(f"ema_rate must be in (0, 1], got {ema_rate!r}")
     lme = _log_mean_exp_offdiag(scores)
+    if log_ema is not None:
+        check_finite_tensor(torch.as_tensor(log_ema), "log_ema")
     if log_ema is None or alpha == 1.0:
         new = lme.detach()
     else:
@@ -178,6 +180,17 @@ def _mlp(d_in: int, hidden: Sequence[int], d_out: int) -> nn.Sequential:
         layers += [nn.Linear(d_in, h), nn.ReLU()]
         d_in = h
     return nn.Sequential(*layers, nn.Linear(d_in, d_out))
+
+
+def _check_xy(x: torch.Tensor, y: torch.Tensor, dim_x: int, dim_y: int, *,
+              paired: bool) -> None:
+    """Check the (x, y) batches of a critic or decoder: finite 2-D tensors of the module's
+    widths; ``paired`` (decoders) also needs the same number of rows."""
+    check_embeddings(x, "x", min_samples=1, dim=dim_x)
+    check_embeddings(y, "y", min_samples=1, dim=dim_y)
+    if paired and x.shape[0] != y.shape[0]:
+        raise ValueError(f"x and y must have the same number of samples (rows), "
+                         f"got {x.shape[0]} and {y.shape[0]}")
 
 
 def _check_hidden(hidden: Sequence[int]) -> tuple[int, ...]:
@@ -203,10 +216,15 @@ class SeparableCritic(nn.Module):
                  embed_dim: int = 16) -> None:
         super().__init__()
         hidden = _check_hidden(hidden)
+        self.dim_x = check_int(dim_x, "dim_x", minimum=1)
+        self.dim_y = check_int(dim_y, "dim_y", minimum=1)
         self.g = _mlp(dim_x, hidden, check_int(embed_dim, "embed_dim", minimum=1))
         self.h = _mlp(dim_y, hidden, embed_dim)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Scores of every ``(x_i, y_j)`` pair; raises ``ValueError`` for non-finite or
+        wrongly shaped batches."""
+        _check_xy(x, y, self.dim_x, self.dim_y, paired=False)
         return self.g(x) @ self.h(y).T  # (n_x, n_y)
 
 
@@ -222,9 +240,14 @@ class ConcatCritic(nn.Module):
 
     def __init__(self, dim_x: int, dim_y: int, *, hidden: Sequence[int] = (64, 64)) -> None:
         super().__init__()
+        self.dim_x = check_int(dim_x, "dim_x", minimum=1)
+        self.dim_y = check_int(dim_y, "dim_y", minimum=1)
         self.f = _mlp(dim_x + dim_y, _check_hidden(hidden), 1)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Scores of every ``(x_i, y_j)`` pair; raises ``ValueError`` for non-finite or
+        wrongly shaped batches."""
+        _check_xy(x, y, self.dim_x, self.dim_y, paired=False)
         nx, ny = x.shape[0], y.shape[0]
         pairs = torch.cat([x[:, None, :].expand(nx, ny, -1), y[None, :, :].expand(nx, ny, -1)], -1)
         return self.f(pairs).squeeze(-1)  # (n_x, n_y)
@@ -290,6 +313,7 @@ class _TorchEstimator:
         check_int(self.batch_size, "batch_size", minimum=2)
         check_positive(self.lr, "lr")
         check_int(self.eval_every, "eval_every", minimum=1)
+        check_device(self.device)
         frac = check_positive(self.validation_fraction, "validation_fraction")
         if frac >= 1:
             raise ValueError(f"validation_fraction must be in (0, 1), got {frac!r}")
@@ -428,7 +452,8 @@ class VariationalMIEstimator(_TorchEstimator):
         self.eval_every, self.device, self.seed = eval_every, device, seed
         self._check_common()
         check_int(embed_dim, "embed_dim", minimum=1)
-        check_positive(ema_rate, "ema_rate")
+        if check_positive(ema_rate, "ema_rate") > 1:
+            raise ValueError(f"ema_rate must be in (0, 1], got {ema_rate!r}")
 
     def fit(self, x: ArrayLike, y: ArrayLike) -> "VariationalMIEstimator":
         """Train the critic on ``(x, y)`` (rows are joint samples); returns ``self``."""

@@ -45,7 +45,8 @@ from scipy.special import digamma, gammaln, ndtr
 
 from mitheory._rng import as_generator
 from mitheory._types import InfoValue, Seed, Unit
-from mitheory._validate import check_array, check_covariance, check_int, check_positive
+from mitheory._validate import (check_array, check_covariance, check_finite_number, check_int,
+                                check_positive)
 from mitheory.info._common import info_value
 from mitheory.info._gaussian import entropy_gaussian, mi_gaussian
 from mitheory.info._mixture import _mixture, entropy_mixture_mc, mi_mixture_mc
@@ -272,13 +273,20 @@ class Spiral:
     """
 
     def __init__(self, speed: float = 1.0 / 3.0, plane: tuple[int, int] = (0, 1)) -> None:
-        self.speed = float(speed)
-        self.plane = (int(plane[0]), int(plane[1]))
+        self.speed = check_finite_number(speed, "speed")
+        if len(plane) != 2:
+            raise ValueError(f"plane must be two coordinate indices, got {plane!r}")
+        self.plane = (check_int(plane[0], "plane[0]", minimum=0),
+                      check_int(plane[1], "plane[1]", minimum=0))
+        if self.plane[0] == self.plane[1]:
+            raise ValueError(f"plane must be two different coordinates, got {plane!r}")
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         i, j = self.plane
+        check_array(x, "x", ndim=2)
         if x.shape[1] <= max(i, j):
-            raise ValueError(f"Spiral plane {self.plane} needs dim > {max(i, j)}, got {x.shape}")
+            raise ValueError(f"x needs more than {max(i, j)} columns for the Spiral plane "
+                             f"{self.plane}, got shape {x.shape}")
         theta = self.speed * np.sum(x * x, axis=1)
         c, s = np.cos(theta), np.sin(theta)
         out = x.copy()
@@ -297,10 +305,19 @@ class GaussianToMixture:
     """
 
     def __init__(self, means: ArrayLike, weights: ArrayLike) -> None:
+        m = check_array(means, "means", ndim=1)
+        w = check_array(weights, "weights", ndim=1)
+        if m.size == 0:
+            raise ValueError("means must hold at least one component mean")
+        if w.shape != m.shape:
+            raise ValueError(f"weights must have shape {m.shape} to match means, got {w.shape}")
+        if w.min() < 0 or not w.sum() > 0:
+            raise ValueError(f"weights must be >= 0 with a positive sum, got {w.tolist()}")
         self.means = np.asarray(means, dtype=float)
         self.weights = np.asarray(weights, dtype=float) / np.sum(weights)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
+        check_array(x, "x")
         lo = np.full(x.shape, self.means.min() - 40.0)
         hi = np.full(x.shape, self.means.max() + 40.0)
         upper = x > 0
@@ -327,6 +344,12 @@ class TransformedTask(Task):
     def __init__(self, base: Task, fx: Callable[[np.ndarray], np.ndarray] | None = None,
                  fy: Callable[[np.ndarray], np.ndarray] | None = None, *,
                  name: str | None = None) -> None:
+        if not all(hasattr(base, a) for a in ("sample", "dim_x", "dim_y", "name")):
+            raise TypeError(f"base must be a Task (sample, dim_x, dim_y, name), "
+                            f"got {type(base).__name__}")
+        for f, nm in ((fx, "fx"), (fy, "fy")):
+            if f is not None and not callable(f):
+                raise TypeError(f"{nm} must be a callable or None, got {type(f).__name__}")
         self.base, self.fx, self.fy = base, fx, fy
         self.dim_x, self.dim_y = base.dim_x, base.dim_y
         label = "-".join(getattr(f, "__name__", type(f).__name__) for f in (fx, fy) if f)

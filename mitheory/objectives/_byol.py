@@ -30,7 +30,7 @@ def byol_loss(p_a: torch.Tensor, z_b: torch.Tensor) -> torch.Tensor:
         this twice for that. The released code (``deepmind-research/byol``) sums over the
         batch where this averages (a constant factor absorbed in the learning rate).
     """
-    check_pair(p_a, z_b)
+    check_pair(p_a, z_b, names=("p_a", "z_b"))
     return (2.0 - 2.0 * F.cosine_similarity(p_a, z_b.detach(), dim=1)).mean()
 
 

@@ -72,7 +72,7 @@ class CorInfoMaxCovariance(nn.Module):
     def _check(self, z_a: torch.Tensor, z_b: torch.Tensor) -> None:
         check_pair(z_a, z_b, min_samples=1)
         if z_a.shape[1] != self.dim:
-            raise ValueError(f"embeddings must have {self.dim} columns, got {z_a.shape[1]}")
+            raise ValueError(f"z_a and z_b must have {self.dim} columns, got {z_a.shape[1]}")
 
     def logdet_loss(
         self, z_a: torch.Tensor, z_b: torch.Tensor, *, gather: bool = False
@@ -145,6 +145,9 @@ def corinfomax_loss(
     ``F.mse_loss`` averages over :math:`N D` entries, as in the official code (the paper's
     Euclidean distance is per sample; the factor is absorbed in :math:`\alpha`).
     """
+    check_pair(z_a, z_b, min_samples=1)
+    if not isinstance(state, CorInfoMaxCovariance):
+        raise TypeError(f"state must be a CorInfoMaxCovariance, got {type(state).__name__}")
     check_positive(sim_weight, "sim_weight", strict=False)
     check_positive(cov_weight, "cov_weight", strict=False)
     sim = F.mse_loss(z_a, z_b)

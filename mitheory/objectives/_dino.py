@@ -60,6 +60,12 @@ def dino_loss(
         :math:`-\frac1n\sum_i\sum_k q_{ik}\log p_{ik}` with
         :math:`q = \mathrm{softmax}((t - c)/\tau_t)`, :math:`p = \mathrm{softmax}(s/\tau_s)`.
 
+    Raises
+    ------
+    ValueError
+        If a view is not a finite 2-D tensor, the views' shapes differ, ``center`` is not
+        finite or has the wrong width, or a temperature is not positive.
+
     Notes
     -----
     The official ``DINOLoss.forward`` also updates the center as a side effect; here that is
@@ -70,11 +76,13 @@ def dino_loss(
     teachers = _as_views(teacher_logits, "teacher_logits")
     if students[0].shape != teachers[0].shape:
         raise ValueError(
-            f"student and teacher views differ in shape: {tuple(students[0].shape)} and "
-            f"{tuple(teachers[0].shape)}"
+            f"teacher_logits views must have the shape of the student_logits views, got "
+            f"{tuple(teachers[0].shape)} and {tuple(students[0].shape)}"
         )
     s_temp = check_positive(student_temp, "student_temp")
     t_temp = check_positive(teacher_temp, "teacher_temp")
+    check_embeddings(center.reshape(1, -1) if isinstance(center, torch.Tensor) else center,
+                     "center", min_samples=1, dim=students[0].shape[1])
     c = center.detach().reshape(1, -1)
     log_p = [F.log_softmax(s / s_temp, dim=-1) for s in students]
     total, n_terms = 0.0, 0

@@ -132,7 +132,7 @@ def reconstruction_discrete(
     """
     _check_probability_rows(p_a, "p_a")
     _check_probability_rows(p_b, "p_b")
-    check_pair(p_a, p_b, min_samples=1)
+    check_pair(p_a, p_b, min_samples=1, names=("p_a", "p_b"))
     check_positive(eps, "eps", strict=False)
     rec_ab = -(p_a * torch.log(p_b + eps)).sum(dim=1)  # (n_samples,)
     rec_ba = -(p_b * torch.log(p_a + eps)).sum(dim=1)

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from mitheory._validate import check_pair, check_positive
-from mitheory.objectives._dino import dino_loss
+from mitheory.objectives._dino import _as_views, dino_loss
 from mitheory.objectives._er import Reduction, entropy_vmf_kde, reconstruction_vmf
 from mitheory.objectives._er_discrete import RELEASED_EPS, entropy_discrete
 
@@ -112,14 +112,14 @@ def er_byol_loss(
     belongs to the reconstructed (target) variable, which has no gradient in BYOL; as the
     target is an EMA of the online network, the entropy is put on the online embeddings.
     """
-    check_pair(p_a, p_b)
-    check_pair(target_a, target_b)
-    check_pair(p_a, target_a)
+    check_pair(p_a, p_b, names=("p_a", "p_b"))
+    check_pair(target_a, target_b, names=("target_a", "target_b"))
+    check_pair(p_a, target_a, names=("p_a", "target_a"))
     check_positive(entropy_weight, "entropy_weight", strict=False)
     if (online_a is None) != (online_b is None):
         raise ValueError("pass both online_a and online_b, or neither")
     ea, eb = (p_a, p_b) if online_a is None else (online_a, online_b)
-    check_pair(ea, eb)
+    check_pair(ea, eb, names=("p_a", "p_b") if online_a is None else ("online_a", "online_b"))
     n = F.normalize
     ta, tb = n(target_a.detach(), dim=1), n(target_b.detach(), dim=1)
     rec = 0.5 * (reconstruction_vmf(n(p_a, dim=1), tb, kappa=kappa)
@@ -174,7 +174,7 @@ def er_dino_loss(
     symmetric cross-entropy (which would need gradients through both views).
     """
     check_positive(entropy_weight, "entropy_weight", strict=False)
-    students = list(student_logits)
+    students = _as_views(student_logits, "student_logits")
     if center is None:
         center = torch.zeros(1, students[0].shape[1], dtype=students[0].dtype,
                              device=students[0].device)

@@ -17,6 +17,8 @@ from mitheory._rng import torch_generator
 from mitheory._types import Seed
 from mitheory._validate import (
     check_embeddings,
+    check_finite_number,
+    check_finite_tensor,
     check_int,
     check_option,
     check_pair,
@@ -43,7 +45,14 @@ def f_alpha(u: torch.Tensor, alpha: float) -> torch.Tensor:
         f_1(u) = u\log u - u + 1,\quad f_0(u) = -\log u + u - 1,
 
     so :math:`f_2(u) = (u-1)^2/2` (Pearson chi-square up to 1/2) and :math:`f_1` gives KL.
+
+    Raises
+    ------
+    ValueError
+        If ``u`` holds NaN/inf or ``alpha`` is not finite.
     """
+    check_finite_tensor(u, "u")
+    check_finite_number(alpha, "alpha")
     if alpha == 1:
         return u * torch.log(u) - u + 1.0
     if alpha == 0:
@@ -105,7 +114,7 @@ def f_mi_alpha_loss(
     """
     check_pair(z_a, z_b)
     check_option(ratio, "ratio", ("linear", "exp"))
-    alpha = float(alpha)
+    alpha = check_finite_number(alpha, "alpha")
     if gather:
         z_a, z_b = gather_with_grad(z_a), gather_with_grad(z_b)
     s = z_a @ z_b.T  # (n, n) inner products
@@ -216,11 +225,14 @@ def minc_loss(
     step. ``reconstructed``: which moment MINC uses (centred or not, EMA or target network,
     full or triangular) is not verified (dossier mmi_minc.md sections 2.4 and 5).
     """
-    check_pair(z_online, z_target)
+    check_pair(z_online, z_target, names=("z_online", "z_target"))
     check_option(decorrelation, "decorrelation", ("full", "gha"))
     d = z_online.shape[1]
+    if not isinstance(moment, torch.Tensor):
+        raise TypeError(f"moment must be a torch.Tensor, got {type(moment).__name__}")
     if tuple(moment.shape) != (d, d):
         raise ValueError(f"moment must have shape ({d}, {d}), got {tuple(moment.shape)}")
+    check_finite_tensor(moment, "moment")
     t = z_target.detach()
     c = moment.detach().to(z_online.dtype)
     align = -2.0 * (z_online * t).sum(dim=1).mean()
@@ -251,12 +263,9 @@ def gha_step(weights: torch.Tensor, x: torch.Tensor, *, lr: float) -> torch.Tens
         with :math:`y = Wx`; the rows converge to the leading eigenvectors of
         :math:`E[xx^\top]`, in order (Sanger 1989, Eq. 3).
     """
-    check_embeddings(x, "x", min_samples=1)
+    check_embeddings(weights, "weights", min_samples=1)
+    check_embeddings(x, "x", min_samples=1, dim=weights.shape[1])
     lr = check_positive(lr, "lr")
-    if weights.ndim != 2 or weights.shape[1] != x.shape[1]:
-        raise ValueError(
-            f"weights must have shape (n_components, {x.shape[1]}), got {tuple(weights.shape)}"
-        )
     n = x.shape[0]
     y = x @ weights.T  # (n, n_components)
     hebb = y.T @ x / n

@@ -10,7 +10,8 @@ from typing import Literal, Union
 import numpy as np
 import torch
 
-from mitheory._validate import check_embeddings, check_int, check_option, check_positive
+from mitheory._validate import (check_embeddings, check_int, check_option, check_positive,
+                                check_positive_definite)
 from mitheory.objectives._distributed import gather_with_grad
 
 BetaRule = Literal["trace", "frobenius", "spectral"]
@@ -101,6 +102,7 @@ def taylor_rescaling(mat: torch.Tensor, *, beta: Beta = "trace") -> float:
         the gradient is that of the returned approximation).
     """
     _check_square(mat, "mat")
+    check_positive_definite(mat, "mat")
     with torch.no_grad():
         return float(_rescaling(mat.detach().double(), beta))
 
@@ -136,6 +138,13 @@ def logdet_taylor(mat: torch.Tensor, *, order: int = 4, beta: Beta = "trace") ->
         An *approximation* of :math:`\log\det S` (neither bound in general; see
         :func:`logdet_taylor_error_bound`); differentiable.
 
+    Raises
+    ------
+    ValueError
+        If ``mat`` is not a finite square matrix, not positive definite, or ``order``/``beta``
+        is invalid (the same for :func:`taylor_rescaling` and
+        :func:`logdet_taylor_error_bound`).
+
     Notes
     -----
     .. math::
@@ -151,6 +160,12 @@ def logdet_taylor(mat: torch.Tensor, *, order: int = 4, beta: Beta = "trace") ->
     rule for beta and its order are not verified (dossier mmi_minc.md section 1.4).
     """
     _check_square(mat, "mat")
+    check_positive_definite(mat, "mat")
+    return _logdet_taylor(mat, order, beta)
+
+
+def _logdet_taylor(mat: torch.Tensor, order: int, beta: Beta) -> torch.Tensor:
+    """:func:`logdet_taylor` without the positive-definiteness check (callers build ``mat``)."""
     order = check_int(order, "order", minimum=1)
     b = _rescaling(mat, beta)
     n = mat.shape[0]
@@ -177,6 +192,7 @@ def logdet_taylor_error_bound(
         ``inf`` when some :math:`a_i \notin (-1, 1]` (the series diverges there).
     """
     _check_square(mat, "mat")
+    check_positive_definite(mat, "mat")
     order = check_int(order, "order", minimum=1)
     b = taylor_rescaling(mat, beta=beta)
     with torch.no_grad():
@@ -328,6 +344,11 @@ def mi_second_order(
         )
     check_option(method, "method", ("exact", "taylor"))
     eps = check_positive(eps, "eps", strict=False)
+    check_int(order, "order", minimum=1)
+    if isinstance(beta, str):
+        check_option(beta, "beta", ("trace", "frobenius", "spectral"))
+    else:
+        check_positive(beta, "beta")
     if gather:
         z_a, z_b = gather_with_grad(z_a), gather_with_grad(z_b)
     n, dim = z_a.shape[0], z_a.shape[1] + z_b.shape[1]
@@ -341,7 +362,7 @@ def mi_second_order(
         ld = logdet_exact
     else:
         def ld(c: torch.Tensor) -> torch.Tensor:
-            return logdet_taylor(c, order=order, beta=beta)
+            return _logdet_taylor(c, order, beta)
     mi = 0.5 * (ld(cov_a) + ld(cov_b) - ld(cov_ab))
     if shape != 1.0:
         mi = mi + mi_ggd_offset(z_a.shape[1], z_b.shape[1], shape=shape)

@@ -8,7 +8,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from mitheory._validate import check_pair, check_positive
+from mitheory._validate import check_embeddings, check_pair, check_positive
 from mitheory.objectives._distributed import gather_with_grad
 
 
@@ -26,6 +26,7 @@ def clip_norm(z: torch.Tensor, *, mu: float = 1.0) -> torch.Tensor:
         :math:`z_i` if :math:`\|z_i\| < \sqrt\mu`, else :math:`\sqrt\mu\, z_i/\|z_i\|`
         (``F.normalize`` with its ``1e-12`` floor, as in the official code).
     """
+    check_embeddings(z, "z", min_samples=1)
     root = math.sqrt(check_positive(mu, "mu"))
     keep = (torch.linalg.vector_norm(z, dim=1) < root).to(z.dtype).unsqueeze(1)
     return keep * z + (1 - keep) * F.normalize(z, dim=1) * root

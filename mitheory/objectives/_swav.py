@@ -118,8 +118,15 @@ def swav_loss(
     (cross-entropy between the views' assignments), with the entropy of the marginal
     assignment held maximal by the equipartition constraint.
     """
-    check_pair(scores_a, scores_b, min_samples=1)
+    check_pair(scores_a, scores_b, min_samples=1, names=("scores_a", "scores_b"))
     temperature = check_positive(temperature, "temperature")
+    check_int(sinkhorn_iterations, "sinkhorn_iterations", minimum=0)
+    for name, queued in (("queue_scores_a", queue_scores_a), ("queue_scores_b", queue_scores_b)):
+        if queued is not None:
+            check_embeddings(queued, name, min_samples=1)
+            if queued.shape[1] != scores_a.shape[1]:
+                raise ValueError(f"{name}: queue scores must have {scores_a.shape[1]} columns, "
+                                 f"got {tuple(queued.shape)}")
     n = scores_a.shape[0]
 
     def codes(scores: torch.Tensor, queued: torch.Tensor | None) -> torch.Tensor:

@@ -118,6 +118,7 @@ def r2_identifiability(
     """
     method = check_option(method, "method", R2_METHODS)
     cv = check_int(cv, "cv", minimum=2)
+    grid = {"alpha": _check_grid(alphas, "alphas"), "gamma": _check_grid(gammas, "gammas")}
     hf = check_samples(h_fit, "h_fit")
     min_fit = hf.shape[1] + 2 if method == "linear" else 2 * cv
     hf = check_samples(hf, "h_fit", min_samples=min_fit)
@@ -141,7 +142,6 @@ def r2_identifiability(
     else:
         folds = KFold(cv, shuffle=seed is not None,
                       random_state=None if seed is None else int_seed(seed) % 2**32)
-        grid = {"alpha": _check_grid(alphas, "alphas"), "gamma": _check_grid(gammas, "gammas")}
         model = GridSearchCV(KernelRidge(kernel="rbf"), grid, cv=folds, n_jobs=1).fit(hf_s, zf_s)
         out.update(alpha=float(model.best_params_["alpha"]),
                    gamma=float(model.best_params_["gamma"]), cv_r2=float(model.best_score_))

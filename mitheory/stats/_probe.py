@@ -16,8 +16,8 @@ from sklearn.preprocessing import StandardScaler
 
 from mitheory._rng import as_generator
 from mitheory._types import Seed
-from mitheory._validate import (check_array, check_int, check_positive, check_same_length,
-                                check_samples)
+from mitheory._validate import (check_int, check_labels, check_positive,
+                                check_same_length, check_samples)
 
 
 def downstream_labels(latents: ArrayLike, *, n_classes: int = 4, seed: Seed = 0) -> np.ndarray:
@@ -35,7 +35,7 @@ def downstream_labels(latents: ArrayLike, *, n_classes: int = 4, seed: Seed = 0)
     -------
     np.ndarray of int, shape (n_samples,)
     """
-    z = check_samples(latents, "latents")
+    z = check_samples(latents, "latents", min_samples=2)
     k = check_int(n_classes, "n_classes", minimum=2)
     w = as_generator(seed).standard_normal((z.shape[1], k))
     return np.argmax(z @ w, axis=1)
@@ -66,8 +66,8 @@ def linear_probe_accuracy(h_fit: ArrayLike, y_fit: ArrayLike, h_eval: ArrayLike,
         class: the accuracy of a constant predictor), ``n_fit``, ``n_eval``.
     """
     hf, he = check_samples(h_fit, "h_fit", min_samples=2), check_samples(h_eval, "h_eval")
-    yf = check_array(y_fit, "y_fit", ndim=1, dtype=np.int64)
-    ye = check_array(y_eval, "y_eval", ndim=1, dtype=np.int64)
+    yf = check_labels(y_fit, "y_fit")
+    ye = check_labels(y_eval, "y_eval")
     check_same_length(hf, yf, "h_fit", "y_fit")
     check_same_length(he, ye, "h_eval", "y_eval")
     if hf.shape[1] != he.shape[1]:
