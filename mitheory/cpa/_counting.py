@@ -185,6 +185,12 @@ def regions_in_slice(net: nn.Module | CPANetwork, centre: Any, u: Any, v: Any, *
     SliceRegions
         ``n_regions`` is a lower bound (regions are convex, so each region's slice is one
         connected piece and counts once); compare ``regions_on_segment`` for exact 1-D counts.
+
+    Raises
+    ------
+    ValueError
+        If ``centre``, ``u``, ``v`` are not finite arrays of one shape, ``u`` and ``v`` are
+        linearly dependent, or ``extent``/``resolution`` is invalid.
     """
     check_positive(extent, "extent")
     res = check_int(resolution, "resolution", minimum=2)

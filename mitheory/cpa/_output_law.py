@@ -170,6 +170,14 @@ def component_moment_errors(mixture: OutputMixture, z: Any, labels: Any) -> dict
         its Monte Carlo standard error ``sqrt(C_ii / n_n)`` (about |N(0,1)| when the prediction
         holds); ``"cov_rel"`` (N,): ``||C_hat - C||_F / ||C||_F``; ``"n"`` (N,) draws per
         component.
+
+    Raises
+    ------
+    TypeError
+        If ``mixture`` is not an :class:`OutputMixture`.
+    ValueError
+        If ``z`` is empty or not finite, or ``labels`` are not integers in
+        ``[0, n_components)``, one per row of ``z``.
     """
     if not isinstance(mixture, OutputMixture):
         raise TypeError(f"mixture must be an OutputMixture, got {type(mixture).__name__}")

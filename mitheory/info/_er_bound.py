@@ -206,6 +206,15 @@ def mi_lower_bound_er(x: ArrayLike, y: ArrayLike, *,
         ``se_nats`` (Monte Carlo standard error of the mean log q, plus the entropy's own
         ``se_nats`` in quadrature when it reports one).
 
+    Raises
+    ------
+    TypeError
+        If ``log_q`` is not callable.
+    ValueError
+        If ``x``/``y`` are not finite paired samples, ``log_q`` returns the wrong shape or
+        non-finite values, ``entropy_y`` is not finite, or ``k``/``unit``/``support`` is
+        invalid.
+
     Notes
     -----
     .. math:: I(X;Y) = H(Y) - H(Y|X) \ge H(Y) + E_{p(x,y)} \log q(y|x),

@@ -140,6 +140,13 @@ def corinfomax_loss(
         :math:`\tfrac12\log\det R_{z} - \tfrac12\log\det R_{e}` with the error covariance
         replaced by the MSE (Ozsoy et al. 2022, Sec. 3).
 
+    Raises
+    ------
+    TypeError
+        If ``state`` is not a :class:`CorInfoMaxCovariance`.
+    ValueError
+        If ``z_a``/``z_b`` are not finite batches of one shape.
+
     Notes
     -----
     ``F.mse_loss`` averages over :math:`N D` entries, as in the official code (the paper's

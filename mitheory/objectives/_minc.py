@@ -215,6 +215,12 @@ def minc_loss(
         gradient would use :math:`\mathrm{LT}+\mathrm{LT}^\top`). A per-sample mean: no
         gather needed under DDP (the moment update all-reduces).
 
+    Raises
+    ------
+    ValueError
+        If ``z_online``/``z_target`` are not finite same-shape batches, or ``moment`` is not a
+        finite ``(dim_z, dim_z)`` tensor.
+
     Notes
     -----
     From :math:`E_{x,x'}[(\phi^\top\phi')^2] = E_x[\phi^\top C'\phi]`, the spectral loss's

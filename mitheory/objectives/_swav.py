@@ -112,6 +112,12 @@ def swav_loss(
         :math:`\ell(q, p) = -\frac1n\sum_i\sum_k q_{ik}\log p_{ik}`,
         :math:`p = \mathrm{softmax}(s/\tau)`.
 
+    Raises
+    ------
+    ValueError
+        If ``scores_a``/``scores_b`` (or the queue scores) are not finite 2-D batches of one
+        width, or a temperature, epsilon or iteration count is invalid.
+
     Notes
     -----
     In ER terms (Rodriguez-Galvez et al. 2023) this is the discrete reconstruction term

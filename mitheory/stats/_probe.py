@@ -64,6 +64,12 @@ def linear_probe_accuracy(h_fit: ArrayLike, y_fit: ArrayLike, h_eval: ArrayLike,
     dict
         ``accuracy`` (eval split), ``chance`` (frequency of the eval split's most frequent
         class: the accuracy of a constant predictor), ``n_fit``, ``n_eval``.
+
+    Raises
+    ------
+    ValueError
+        If an ``h`` array holds NaN/inf or the splits' dims differ, or a label array is not
+        1-D, holds NaN, non-integer or negative values, or does not match its ``h`` rows.
     """
     hf, he = check_samples(h_fit, "h_fit", min_samples=2), check_samples(h_eval, "h_eval")
     yf = check_labels(y_fit, "y_fit")
