@@ -25,7 +25,9 @@ from tqdm.auto import tqdm
 
 from mitheory._rng import as_generator, spawn, torch_generator
 from mitheory._types import Seed
-from mitheory._validate import check_int, check_option, check_positive
+from mitheory._validate import (check_device, check_finite_number, check_finite_tensor,
+                                check_image_batch, check_int, check_method, check_module,
+                                check_option, check_positive)
 from mitheory.data import RECIPES, TwoViewAugment, augment_view
 from mitheory.generative.images import ImageWorld
 from mitheory.models import ResNet, SphereNorm, init_linear_, make_projector
@@ -38,6 +40,8 @@ class ImageEncoder(nn.Module):
     """``head(backbone(x))``: a ResNet backbone and its projector head (maybe on the sphere)."""
 
     def __init__(self, backbone: nn.Module, head: nn.Module) -> None:
+        check_module(backbone, "backbone")
+        check_module(head, "head")
         super().__init__()
         self.backbone, self.head = backbone, head
 
@@ -54,6 +58,7 @@ class ImageMethod(SSLMethod):
 
     def __init__(self, method: SSLMethod) -> None:
         nn.Module.__init__(self)  # the encoder is registered once, inside the wrapped method
+        check_method(method)
         if not isinstance(method.encoder, ImageEncoder):
             raise TypeError("method.encoder must be an ImageEncoder")
         self.method = method
@@ -102,11 +107,18 @@ def make_image_method(name: str, *, arch: Literal["resnet18", "resnet34", "resne
         the projector.
     """
     spec = method_spec(name)
-    backbone = ResNet(arch, stem=stem, width=width)
+    if projector is not None and not isinstance(projector, (str, list, tuple)):
+        raise TypeError(f"projector must be a width spec such as '512-512' or None, got "
+                        f"{projector!r}")
+    backbone = ResNet(check_option(arch, "arch", ("resnet18", "resnet34", "resnet50")),
+                      stem=stem, width=width)
     head: list[nn.Module] = []
     dim_out = backbone.feature_dim
     if projector is not None:
-        proj = make_projector(projector, backbone.feature_dim)
+        try:
+            proj = make_projector(projector, backbone.feature_dim)
+        except ValueError as exc:
+            raise ValueError(f"projector: {exc}") from exc
         head.append(proj)
         dim_out = proj[-1].out_features
     if spec.flag("sphere_output", options):
@@ -122,6 +134,7 @@ def init_image_method_(method: SSLMethod, seed: Seed) -> SSLMethod:
     :func:`~mitheory.models.init_linear_`, BatchNorm weight 1, bias 0 and fresh running
     statistics; an EMA target becomes a copy of the online encoder. Returns ``method``.
     """
+    check_method(method)
     ss_conv, ss_lin = spawn(seed, 2)
     g = torch_generator(ss_conv)
     with torch.no_grad():
@@ -186,6 +199,23 @@ class ImageTrainConfig:
     log_every: int = 10
     checkpoint_every: int = 0
     progress: bool = True
+
+    def __post_init__(self) -> None:
+        check_int(self.steps, "steps", minimum=1)
+        check_int(self.batch_size, "batch_size", minimum=2)
+        check_option(self.optimizer, "optimizer", ("adamw", "lars"))
+        check_positive(self.lr, "lr")
+        check_finite_number(self.weight_decay, "weight_decay")
+        check_int(self.warmup_steps, "warmup_steps", minimum=0)
+        if self.warmup_steps > self.steps:
+            raise ValueError(f"warmup_steps must be <= steps={self.steps}, got "
+                             f"{self.warmup_steps}")
+        check_int(self.log_every, "log_every", minimum=1)
+        check_int(self.checkpoint_every, "checkpoint_every", minimum=0)
+        if self.augment is not None:
+            check_option(self.augment, "augment", tuple(RECIPES))
+        if self.device != "auto":
+            check_device(self.device)
 
 
 class _WorldViews:
@@ -303,6 +333,12 @@ def train_images(method: SSLMethod, sampler: ImageWorld | Iterable, cfg: ImageTr
     ValueError
         For a loader without ``augment``, or bad config values.
     """
+    check_method(method)
+    if not isinstance(cfg, ImageTrainConfig):
+        raise TypeError(f"cfg must be an ImageTrainConfig, got {type(cfg).__name__}")
+    if not isinstance(sampler, ImageWorld) and not isinstance(sampler, Iterable):
+        raise TypeError(f"sampler must be an ImageWorld or an iterable of image batches, got "
+                        f"{type(sampler).__name__}")
     steps = check_int(cfg.steps, "steps", minimum=1)
     check_int(cfg.batch_size, "batch_size", minimum=2)
     check_positive(cfg.lr, "lr")
@@ -375,6 +411,12 @@ def embed_images(method: SSLMethod, images: torch.Tensor, *, batch_size: int = 5
     ``features="embed"``: ``method.embed`` (for an :class:`ImageMethod`, the backbone output);
     ``"encoder"``: ``method.encoder``, the output the loss sees (after the projector).
     """
+    check_method(method, needs_loss=False)
+    check_image_batch(images, "images", channels=None)
+    check_finite_tensor(images, "images")
+    if len(images) < 1:
+        raise ValueError("images must hold at least one image, got an empty batch")
+    check_int(batch_size, "batch_size", minimum=1)
     fn = method.embed if check_option(features, "features", ("embed", "encoder")) == "embed" \
         else method.encoder
     was_training = method.training

@@ -19,10 +19,17 @@ from numpy.typing import ArrayLike
 from mitheory import stats
 from mitheory._rng import spawn
 from mitheory._types import Seed
-from mitheory._validate import check_array, check_int, check_positive, check_same_length
-from mitheory.generative.images import ImageWorld
+from mitheory._validate import (check_array, check_factors, check_finite_number,
+                                check_finite_tensor, check_image_batch, check_int,
+                                check_labels, check_positive, check_same_length)
+from mitheory.generative.images import SHAPE_NAMES, ImageWorld
 from mitheory.train._image import embed_images
 from mitheory.train._method import SSLMethod
+
+
+def _check_images(x: torch.Tensor, name: str) -> None:
+    check_image_batch(x, name, channels=None)
+    check_finite_tensor(x, name)
 
 
 def linear_probe(method: SSLMethod, train_images: torch.Tensor, train_labels: ArrayLike,
@@ -33,9 +40,11 @@ def linear_probe(method: SSLMethod, train_images: torch.Tensor, train_labels: Ar
     Returns :func:`mitheory.stats.linear_probe_accuracy`'s dict: ``accuracy``, ``chance`` (the
     eval split's majority-class frequency), ``n_fit``, ``n_eval``.
     """
+    _check_images(train_images, "train_images")
+    _check_images(test_images, "test_images")
     h_fit, h_ev = embed_images(method, train_images), embed_images(method, test_images)
-    return stats.linear_probe_accuracy(h_fit, np.asarray(train_labels, dtype=np.int64), h_ev,
-                                       np.asarray(test_labels, dtype=np.int64), c=c)
+    return stats.linear_probe_accuracy(h_fit, check_labels(train_labels, "train_labels"), h_ev,
+                                       check_labels(test_labels, "test_labels"), c=c)
 
 
 def knn_predict(train_features: ArrayLike, train_labels: ArrayLike, test_features: ArrayLike, *,
@@ -64,8 +73,10 @@ def knn_predict(train_features: ArrayLike, train_labels: ArrayLike, test_feature
     """
     xf = check_array(train_features, "train_features", ndim=2)
     xt = check_array(test_features, "test_features", ndim=2)
-    y = check_array(train_labels, "train_labels", ndim=1, dtype=np.int64)
+    y = check_labels(train_labels, "train_labels")
     check_same_length(xf, y, "train_features", "train_labels")
+    if len(xt) < 1:
+        raise ValueError("test_features must hold at least one row, got 0")
     if xf.shape[1] != xt.shape[1]:
         raise ValueError(f"train_features and test_features must have the same dim, got "
                          f"{xf.shape[1]} and {xt.shape[1]}")
@@ -88,8 +99,10 @@ def knn_monitor(method: SSLMethod, train_images: torch.Tensor, train_labels: Arr
     Returns ``accuracy``, ``k`` (after the cap at the training size), ``temperature``,
     ``n_train``, ``n_test``.
     """
-    y_test = check_array(test_labels, "test_labels", ndim=1, dtype=np.int64)
-    y_train = check_array(train_labels, "train_labels", ndim=1, dtype=np.int64)
+    _check_images(train_images, "train_images")
+    _check_images(test_images, "test_images")
+    y_test = check_labels(test_labels, "test_labels")
+    y_train = check_labels(train_labels, "train_labels")
     n_classes = int(max(y_train.max(), y_test.max())) + 1
     pred, _ = knn_predict(embed_images(method, train_images), y_train,
                           embed_images(method, test_images), k=k, temperature=temperature,
@@ -109,7 +122,10 @@ def factor_targets(world: ImageWorld, factors: torch.Tensor) -> dict[str, np.nda
     """Regression targets of each non-class factor: ``(n, 1)``, or ``(n, 2)`` (cos, sin) for the
     circular ones (:data:`CIRCULAR_FACTORS`). The class is categorical: it is probed, not
     regressed."""
-    f = factors.detach().cpu().double().numpy()
+    if not isinstance(world, ImageWorld):
+        raise TypeError(f"world must be an ImageWorld, got {type(world).__name__}")
+    f = check_factors(factors, "factors", n_factors=len(world.factor_names),
+                      n_classes=len(SHAPE_NAMES)).detach().cpu().double().numpy()
     out = {}
     for j, name in enumerate(world.factor_names[1:], start=1):
         if name in CIRCULAR_FACTORS:
@@ -232,7 +248,12 @@ def identifiability_summary(evaluation: dict[str, Any], world: ImageWorld,
 def trend_status(values: list[float], *, tol: float = 0.01) -> str:
     """``"plateaued"`` when the last two values are within ``tol``, else ``"still rising"`` or
     ``"still falling"``; ``"one checkpoint only"`` for fewer than two values."""
-    if len(values) < 2:
+    check_finite_number(tol, "tol")
+    if tol < 0:
+        raise ValueError(f"tol must be >= 0, got {tol!r}")
+    vals = [check_finite_number(v, "values") for v in values]
+    if len(vals) < 2:
         return "one checkpoint only"
+    values = vals
     d = values[-1] - values[-2]
     return "plateaued" if abs(d) <= tol else ("still rising" if d > 0 else "still falling")

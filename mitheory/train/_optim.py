@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from mitheory._validate import check_int, check_positive
+from mitheory._validate import check_int, check_module, check_positive, check_probability
 
 
 def _is_bias_or_norm(p: torch.Tensor) -> bool:
@@ -41,6 +41,7 @@ def param_groups(model: nn.Module, weight_decay: float) -> list[dict[str, Any]]:
         ``torch.optim.AdamW`` and :class:`LARS` take (AdamW ignores ``lars_exclude``). A
         parameter is a bias or norm parameter when it is one-dimensional.
     """
+    check_module(model, "model")
     wd = check_positive(weight_decay, "weight_decay", strict=False)
     params = [p for p in model.parameters() if p.requires_grad]
     return [{"params": [p for p in params if not _is_bias_or_norm(p)], "weight_decay": wd},
@@ -79,7 +80,7 @@ class LARS(torch.optim.Optimizer):
                  momentum: float = 0.9, eta: float = 0.001, exclude_1d: bool = True) -> None:
         defaults = {"lr": check_positive(lr, "lr"),
                     "weight_decay": check_positive(weight_decay, "weight_decay", strict=False),
-                    "momentum": check_positive(momentum, "momentum", strict=False),
+                    "momentum": check_probability(momentum, "momentum"),
                     "eta": check_positive(eta, "eta"), "lars_exclude": None}
         self.exclude_1d = bool(exclude_1d)
         super().__init__(params, defaults)
