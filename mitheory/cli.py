@@ -9,8 +9,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import inspect
-import re
+import io
 import sys
+import textwrap
+import tokenize
 import time
 import typing
 from collections.abc import Callable, Mapping, Sequence
@@ -25,30 +27,38 @@ def _flag(name: str) -> str:
 
 
 def field_help(config_cls: type) -> dict[str, str]:
-    """The one-line help of each Config field: the ``# comment`` after it in the class source.
+    """The one-line help of each Config field: its ``# comment`` in the class source.
 
-    A comment may continue on the following comment-only lines. Fields without a comment are
-    absent (``tests/studies`` checks that every study field has one).
+    The comment may sit on any line of the field's definition (a long default spans lines) and
+    may continue on comment-only lines right after it. Fields without a comment are absent
+    (``tests/studies`` checks that every study field has one).
     """
     try:
-        src = inspect.getsource(config_cls)
+        src = textwrap.dedent(inspect.getsource(config_cls))
     except (OSError, TypeError):  # defined in an interactive session: no source
         return {}
     out: dict[str, str] = {}
-    last = None
-    for line in src.splitlines():
-        m = re.match(r"\s+(\w+)\s*:[^#]*?(?:#\s*(.*))?$", line)
-        if m and not line.lstrip().startswith("#"):
-            last = m.group(1)
-            if m.group(2):
-                out[last] = m.group(2).strip()
-            continue
-        c = re.match(r"\s+#\s*(.*)$", line)
-        if c and last in out:
-            out[last] += " " + c.group(1).strip()
-        else:
-            last = None
-    return out
+    field, line_start, prev = None, True, None
+    for tok in tokenize.generate_tokens(io.StringIO(src).readline):
+        if tok.type == tokenize.NAME and line_start and tok.start[1] > 0:
+            field = tok.string  # candidate: confirmed by a following ':'
+        elif tok.type == tokenize.OP and tok.string == ":" and prev is not None \
+                and prev.type == tokenize.NAME and prev.string == field and field:
+            out.setdefault(field, "")
+        elif tok.type == tokenize.COMMENT and field in out:
+            text = tok.string.lstrip("#").strip()
+            out[field] = f"{out[field]} {text}".strip()
+        elif tok.type == tokenize.NL and prev is not None and prev.type != tokenize.COMMENT \
+                and line_start:
+            field = None  # a blank line ends a field's continuation comments
+        if tok.type == tokenize.NEWLINE:
+            line_start = True
+        elif tok.type not in (tokenize.INDENT, tokenize.DEDENT, tokenize.NL, tokenize.COMMENT):
+            if line_start and not (tok.type == tokenize.NAME):
+                field = None if tok.type != tokenize.OP else field
+            line_start = False
+        prev = tok
+    return {k: v for k, v in out.items() if v}
 
 
 def _field_type(cls: type, f: dataclasses.Field) -> Any:

@@ -32,7 +32,8 @@ MARGIN = 0.05  # R^2 units: a spread difference smaller than this is not called 
 @dataclass(frozen=True)
 class Config:
     setting: str = "cs_p0.75"  # latent process (PROCESS_NAMES)
-    objectives: tuple[str, ...] = ("er", "simclr", "byol", "er_byol")  # registered methods
+    objectives: tuple[str, ...] = ("er", "simclr", "byol", "er_byol",
+                                   "er_gaussian")  # registered methods (ER in both geometries)
     batch_sizes: tuple[int, ...] = (32, 128, 512, 1024)  # batch-size sweep (no EMA override)
     emas: tuple[float, ...] = (0.9, 0.99, 0.999)  # EMA base momenta swept for the *byol methods
     ema_batch_size: int = 128  # batch size of the EMA sweep
@@ -113,6 +114,7 @@ def verdicts(runs) -> list[dict]:
     sp = {(s["sweep"], s["objective"]): s for s in spreads(runs)}
     out = []
     for sweep, er_name, others in (("batch_size", "er", ("simclr", "byol")),
+                                   ("batch_size", "er_gaussian", ("simclr", "byol")),
                                    ("ema", "er_byol", ("byol",))):
         oth = {o: sp[(sweep, o)]["content_r2_linear_spread"] for o in others if (sweep, o) in sp}
         if (sweep, er_name) not in sp or not oth:

@@ -30,8 +30,9 @@ class InfoNCE(SSLMethod):
         self.denominator = check_option(denominator, "denominator", ("logsumexp", "logmeanexp"))
 
     def loss(self, x_a, x_b, x_neg=None):
-        z_a, z_b = self.encode_pair(x_a, x_b)
+        # negatives first: the order of the forward passes sets autograd's accumulation order
         z_neg = self.encode(x_neg, "x_neg") if x_neg is not None else None
+        z_a, z_b = self.encode_pair(x_a, x_b)
         return obj.infonce_loss(z_a, z_b, z_neg, tau=self.tau, similarity=self.similarity,
                                 denominator=self.denominator)
 
