@@ -69,7 +69,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", default="benchmarks/results_images.txt")
     a = p.parse_args(argv)
     torch.set_num_threads(1)
-    lines = [f"# bench_images  torch {torch.__version__}  {platform.processor() or platform.machine()}"
+    lines = [f"# bench_images  torch {torch.__version__}"
+             f"  {platform.processor() or platform.machine()}"
              f"  threads={torch.get_num_threads()}"]
 
     world = ImageWorld(seed=0)

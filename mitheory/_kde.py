@@ -1,4 +1,5 @@
-"""Gaussian log-densities and the Gaussian-kernel KDE in torch, shared by ``info`` and ``objectives``.
+"""Gaussian log-densities and the Gaussian-kernel KDE in torch, shared by ``info`` and
+``objectives``.
 
 Bottom layer: imports only ``mitheory._validate``, so ``mitheory.info`` and
 ``mitheory.objectives`` can both use it without importing each other.
@@ -39,7 +40,8 @@ def pairwise_sq_dists(z: torch.Tensor) -> torch.Tensor:
 
 def gaussian_kde_log_density(z: torch.Tensor, log_sd: float | torch.Tensor, *,
                              leave_one_out: bool = False) -> torch.Tensor:
-    r"""``log p_hat(z_i)`` of the isotropic Gaussian KDE centred on the rows of ``z``, shape ``(n,)``.
+    r"""``log p_hat(z_i)`` of the isotropic Gaussian KDE centred on the rows of ``z``,
+    shape ``(n,)``.
 
     .. math:: \hat p(z_i) = \frac{1}{m}\sum_{j} (2\pi\sigma^2)^{-d/2}
               e^{-\|z_i - z_j\|^2 / (2\sigma^2)},
@@ -82,7 +84,8 @@ def resolve_log_sd(sigma: float | None, log_sigma: torch.Tensor | None, *,
     if log_sigma is None:
         return math.log(default if sigma is None else check_positive(sigma, "sigma"))
     if sigma is not None:
-        raise ValueError(f"pass sigma (fixed) or log_sigma (learned), not both; got sigma={sigma!r}")
+        raise ValueError("pass sigma (fixed) or log_sigma (learned), not both; "
+                         f"got sigma={sigma!r}")
     if not isinstance(log_sigma, torch.Tensor):
         raise TypeError(f"log_sigma must be a torch.Tensor, got {type(log_sigma).__name__}")
     if log_sigma.numel() != 1:

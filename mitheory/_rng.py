@@ -13,7 +13,8 @@ from mitheory._types import Seed
 
 
 def as_seed_sequence(seed: Seed) -> np.random.SeedSequence:
-    """Normalise ``seed`` to a ``SeedSequence`` (a Generator contributes fresh entropy from itself)."""
+    """Normalise ``seed`` to a ``SeedSequence`` (a Generator contributes fresh entropy from
+    itself)."""
     if isinstance(seed, np.random.SeedSequence):
         return seed
     if isinstance(seed, np.random.Generator):

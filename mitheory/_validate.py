@@ -75,7 +75,8 @@ def check_covariance(cov: ArrayLike, name: str = "cov", *, dim: int | None = Non
         raise ValueError(f"{name} must be {dim}x{dim}, got shape {c.shape}")
     scale = max(1.0, float(np.max(np.abs(c))))
     if not np.allclose(c, c.T, atol=1e-10 * scale, rtol=0):
-        raise ValueError(f"{name} must be symmetric (max |C - C^T| = {np.max(np.abs(c - c.T)):.3g})")
+        raise ValueError(f"{name} must be symmetric "
+                         f"(max |C - C^T| = {np.max(np.abs(c - c.T)):.3g})")
     try:
         np.linalg.cholesky(c)
     except np.linalg.LinAlgError:
@@ -222,7 +223,8 @@ def check_module(obj: Any, name: str) -> None:
 
 
 def check_unit_norm(z: Any, name: str, *, atol: float, hint: str = "") -> None:
-    """Raise unless every row of ``z`` (numpy array or torch tensor) has L2 norm within ``atol`` of 1.
+    """Raise unless every row of ``z`` (numpy array or torch tensor) has L2 norm within ``atol``
+    of 1.
 
     ``hint`` is appended to the message (e.g. how to normalise, or which option needs it).
     """
@@ -297,7 +299,8 @@ def check_range(value: Any, name: str, *, low: float = -np.inf, high: float = np
 
 
 def check_process(process: Any, name: str = "process") -> Any:
-    """Raise ``TypeError`` unless ``process`` samples views (``sample_pairs``/``sample_negatives``)."""
+    """Raise ``TypeError`` unless ``process`` samples views
+    (``sample_pairs``/``sample_negatives``)."""
     if not all(callable(getattr(process, m, None)) for m in ("sample_pairs", "sample_negatives")):
         raise TypeError(f"{name} must be a latent process with sample_pairs and "
                         f"sample_negatives (see mitheory.generative), got {type(process).__name__}")

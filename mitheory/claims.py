@@ -43,7 +43,8 @@ def claim_verdict(
     if verdict not in VERDICTS:
         raise ValueError(f"verdict must be one of {VERDICTS}, got {verdict!r}")
     if protocol not in ("paper", "reconstructed", "toolkit"):
-        raise ValueError(f"protocol must be 'paper', 'reconstructed' or 'toolkit', got {protocol!r}")
+        raise ValueError("protocol must be 'paper', 'reconstructed' or 'toolkit', "
+                         f"got {protocol!r}")
     return {
         "claim": claim,
         "verdict": verdict,

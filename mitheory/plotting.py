@@ -139,7 +139,8 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def table_to_markdown(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> str:
+def table_to_markdown(rows: Sequence[Mapping[str, Any]],
+                      columns: Sequence[str] | None = None) -> str:
     """A GitHub markdown table from a list of row dicts (floats to 4 significant digits)."""
     if not rows:
         return "(no rows)\n"

@@ -106,8 +106,8 @@ def threshold_verdict(
     The claim is ``supported`` when every rule's quantity meets its ``supported`` threshold,
     ``not supported`` when any meets its ``refuted`` threshold, and ``inconclusive`` otherwise.
     ``values`` maps each rule's ``name`` (its ``key``, else its words) to its measured number;
-    they are put into the evidence. The criterion text is generated from the rules, so the thresholds are written
-    once.
+    they are put into the evidence. The criterion text is generated from the rules, so the
+    thresholds are written once.
 
     Raises
     ------

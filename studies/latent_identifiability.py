@@ -23,8 +23,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-import numpy as np
-
 from mitheory import generative, train as tr
 from mitheory.models import paper_hidden
 from mitheory.study import Threshold, group_rows, int_seed, mean_sd, parallel_map, run_study
@@ -152,7 +150,8 @@ def verdicts(runs, cfg) -> list[dict]:
         out.append(threshold_verdict("C3", values, C3_RULES,
                                      subject=f"ER on content/style ({er_cs}"
                                      + (", the latent's geometry)" if er_cs == "er_gaussian"
-                                        else "; er_gaussian not run)"), protocol="reconstructed", n_seeds=cfg.n_seeds,
+                                        else "; er_gaussian not run)"),
+                                     protocol="reconstructed", n_seeds=cfg.n_seeds,
                                      evidence={"objective": er_cs, "rows": cs,
                                                "spherical_er_rows": sph_er}))
     return out
@@ -164,7 +163,8 @@ def table(results: dict) -> list[dict]:
         m, sd = row[key], row[key + "_sd"]
         return "" if m is None or m != m else f"{m:.3f} ± {sd:.3f}"
     return [{"setting": r["setting"], "objective": r["objective"],
-             "content R2 lin": ms(r, "content_r2_linear"), "content R2 ker": ms(r, "content_r2_kernel"),
+             "content R2 lin": ms(r, "content_r2_linear"),
+             "content R2 ker": ms(r, "content_r2_kernel"),
              "style R2 lin": ms(r, "style_r2_linear"), "style R2 ker": ms(r, "style_r2_kernel"),
              "style-from-true-content R2 ker": ms(r, "style_from_content_r2_kernel"),
              "MCC": f"{r['mcc']:.3f}"} for r in results["summary"]]

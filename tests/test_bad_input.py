@@ -961,7 +961,8 @@ add("mi_lower_bound_er_linear", Entry(
          y=lazy(lambda: X(60, 2, 3)), seed=0),
     arrays=("x_fit", "y_fit", "x", "y"), pairs=(("x_fit", "y_fit"), ("x", "y"))))
 add("r2_identifiability_blocks", Entry(
-    call("r2_identifiability_blocks", h_fit=lazy(lambda: X(40, 2)), h_eval=lazy(lambda: X(40, 2, 2)),
+    call("r2_identifiability_blocks", h_fit=lazy(lambda: X(40, 2)),
+         h_eval=lazy(lambda: X(40, 2, 2)),
          targets=lazy(lambda: {"a": (X(40, 2, 1), X(40, 2, 3))}), method="kernel", seed=0),
     arrays=("h_fit", "h_eval"), positive=("cv",),
     extra=(("targets empty", "targets", override({"targets": {}})),

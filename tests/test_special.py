@@ -166,7 +166,8 @@ def test_vmf_normaliser_torch_closed_form_d3_and_integral_d2():
         c2 = math.exp(float(log_vmf_normalizer_torch(2, torch.tensor([kappa],
                                                                       dtype=torch.float64))))
         total = integrate.quad(lambda t: c2 * math.exp(kappa * math.cos(t)), 0, 2 * math.pi)[0]
-        assert total == pytest.approx(1.0, abs=1e-10)  # quad accuracy on a smooth periodic integrand
+        # quad accuracy on a smooth periodic integrand
+        assert total == pytest.approx(1.0, abs=1e-10)
 
 
 def test_vmf_normaliser_torch_equals_numpy():

@@ -61,7 +61,8 @@ def sample_crop_boxes(n: int, height: int, width: int, *, scale=(0.08, 1.0),
     w = torch.where(any_ok, w, torch.full_like(w, fw))
     h = torch.where(any_ok, h, torch.full_like(h, fh))
     u = torch.rand(n, 2, generator=generator, device=device)
-    top = torch.where(any_ok, torch.floor(u[:, 0] * (height - h + 1)), torch.round((height - h) / 2))
+    top = torch.where(any_ok, torch.floor(u[:, 0] * (height - h + 1)),
+                      torch.round((height - h) / 2))
     left = torch.where(any_ok, torch.floor(u[:, 1] * (width - w + 1)), torch.round((width - w) / 2))
     return torch.stack([top, left, h, w], dim=1)
 
@@ -85,7 +86,8 @@ def resized_crop(x: torch.Tensor, boxes: torch.Tensor, size: int | tuple[int, in
     b, _, hh, ww = x.shape
     top, left, h, w = boxes.to(x.dtype).unbind(1)
     theta = torch.zeros(b, 2, 3, dtype=x.dtype, device=x.device)
-    # output normalised coord t in [-1, 1] -> input (2 left + (t + 1) w) / W - 1 (align_corners=False)
+    # output normalised coord t in [-1, 1] -> input (2 left + (t + 1) w) / W - 1
+    # (align_corners=False)
     theta[:, 0, 0] = w / ww
     theta[:, 0, 2] = (2 * left + w) / ww - 1
     theta[:, 1, 1] = h / hh
@@ -131,7 +133,8 @@ def grayscale(x: torch.Tensor, flags: torch.Tensor | None = None) -> torch.Tenso
     return g if flags is None else torch.where(flags.view(-1, 1, 1, 1), g, x)
 
 
-def solarize(x: torch.Tensor, flags: torch.Tensor | None = None, threshold: float = 0.5) -> torch.Tensor:
+def solarize(x: torch.Tensor, flags: torch.Tensor | None = None,
+             threshold: float = 0.5) -> torch.Tensor:
     """Invert pixels ``>= threshold`` (``PIL.ImageOps.solarize``: 255 - v for v >= threshold)."""
     s = torch.where(x >= threshold, 1.0 - x, x)
     return s if flags is None else torch.where(flags.view(-1, 1, 1, 1), s, x)

@@ -21,7 +21,8 @@ IMAGE_EXTENSIONS: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".bmp", ".webp", "
 
 
 def _load_rgb(path: str, size: int | None) -> Image.Image:
-    """Decode ``path`` to RGB; with ``size``, shorter side resized to ``size`` and centre-cropped."""
+    """Decode ``path`` to RGB; with ``size``, shorter side resized to ``size`` and
+    centre-cropped."""
     try:
         with Image.open(path) as img:
             if size is not None:

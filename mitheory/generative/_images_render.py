@@ -37,7 +37,8 @@ STRIPE_CYCLES = (0.5, 2.0)  # texture 0 -> 0.5, texture 1 -> 2 stripe cycles per
 
 def _sdf_polygon(u, v, n_sides: int, rotation: float = 0.0):
     """Regular ``n_sides``-gon with circumradius 1: max over edge normals of p.n - apothem."""
-    angles = rotation + 2.0 * math.pi * torch.arange(n_sides, dtype=u.dtype, device=u.device) / n_sides
+    angles = rotation + 2.0 * math.pi * torch.arange(n_sides, dtype=u.dtype,
+                                                     device=u.device) / n_sides
     proj = u[..., None] * torch.cos(angles) + v[..., None] * torch.sin(angles)
     return proj.amax(-1) - math.cos(math.pi / n_sides)
 

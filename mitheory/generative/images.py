@@ -111,7 +111,8 @@ class ImageWorld:
         self.n_classes = len(SHAPE_NAMES)
         self.device = check_device(device)
         ss_copula, ss_causal = spawn(seed, 2)
-        self.hue_rho = float(as_generator(ss_copula).uniform(0.5, 0.9)) if statistical_dependence else 0.0
+        self.hue_rho = (float(as_generator(ss_copula).uniform(0.5, 0.9))
+                        if statistical_dependence else 0.0)
         if causal_dependence:
             rng = as_generator(ss_causal)
             self.hue_offset = rng.uniform(size=self.n_classes)

@@ -194,8 +194,8 @@ def mi_lower_bound_er(x: ArrayLike, y: ArrayLike, *,
     -----
     .. math:: I(X;Y) = H(Y) - H(Y|X) \ge H(Y) + E_{p(x,y)} \log q(y|x),
 
-    with gap :math:`E_x \mathrm{KL}(p(y|x)\|q(y|x)) \ge 0`, so a better decoder gives a tighter bound
-    (claim C1; Rodriguez-Galvez et al. 2023, the ER bound; Barber & Agakov 2003).
+    with gap :math:`E_x \mathrm{KL}(p(y|x)\|q(y|x)) \ge 0`, so a better decoder gives a tighter
+    bound (claim C1; Rodriguez-Galvez et al. 2023, the ER bound; Barber & Agakov 2003).
 
     Examples
     --------
@@ -231,7 +231,8 @@ def mi_lower_bound_er(x: ArrayLike, y: ArrayLike, *,
         source = "exact" if exact else f"{entropy_y.kind}:{entropy_y.method}"
         h_se = float(entropy_y.details.get("se_nats", 0.0) or 0.0)
     else:
-        h, exact, source = check_finite_number(entropy_y, "entropy_y"), True, "given (taken as exact)"
+        h, exact, source = (check_finite_number(entropy_y, "entropy_y"), True,
+                            "given (taken as exact)")
     rec = float(lq.mean())
     value = h + rec
     se = math.sqrt(float(lq.var(ddof=1)) / len(lq) + h_se**2)

@@ -33,7 +33,8 @@ def _check_scores(scores: Any) -> int:
     if not isinstance(scores, torch.Tensor):
         raise TypeError(f"scores must be a torch.Tensor, got {type(scores).__name__}")
     if scores.ndim != 2 or scores.shape[0] != scores.shape[1]:
-        raise ValueError(f"scores must be a square (batch, batch) matrix, got {tuple(scores.shape)}")
+        raise ValueError("scores must be a square (batch, batch) matrix, "
+                         f"got {tuple(scores.shape)}")
     if scores.shape[0] < 2:
         raise ValueError(f"scores needs a batch of at least 2, got shape {tuple(scores.shape)}")
     check_finite_tensor(scores, "scores")
@@ -43,7 +44,8 @@ def _check_scores(scores: Any) -> int:
 def _log_mean_exp_offdiag(scores: torch.Tensor) -> torch.Tensor:
     n = scores.shape[0]
     eye = torch.eye(n, dtype=torch.bool, device=scores.device)
-    return torch.logsumexp(scores.masked_fill(eye, -math.inf).reshape(-1), 0) - math.log(n * (n - 1))
+    return (torch.logsumexp(scores.masked_fill(eye, -math.inf).reshape(-1), 0)
+            - math.log(n * (n - 1)))
 
 
 def infonce_lower_bound(scores: torch.Tensor) -> torch.Tensor:
@@ -85,7 +87,8 @@ def nwj_lower_bound(scores: torch.Tensor) -> torch.Tensor:
 
     Notes
     -----
-    .. math:: I_{NWJ} = \frac1n \sum_i f(x_i, y_i) - \frac{1}{e\,n(n-1)} \sum_{i \ne j} e^{f(x_i, y_j)}.
+    .. math:: I_{NWJ} = \frac1n \sum_i f(x_i, y_i)
+              - \frac{1}{e\,n(n-1)} \sum_{i \ne j} e^{f(x_i, y_j)}.
 
     Equals ``nwj_lower_bound`` of ermongroup/smile-mi-estimator (``tuba_lower_bound(scores - 1)``).
     Tight at :math:`f = 1 + \log p(x,y)/(p(x)p(y))`.
@@ -108,7 +111,8 @@ def dv_lower_bound(scores: torch.Tensor) -> torch.Tensor:
 
     Notes
     -----
-    .. math:: I_{DV} = \frac1n \sum_i f(x_i, y_i) - \log \frac{1}{n(n-1)} \sum_{i\ne j} e^{f(x_i,y_j)}
+    .. math:: I_{DV} = \frac1n \sum_i f(x_i, y_i)
+              - \log \frac{1}{n(n-1)} \sum_{i\ne j} e^{f(x_i,y_j)}
 
     (Donsker & Varadhan 1983; the MINE objective of Belghazi et al. 2018). Equals
     ``dv_upper_lower_bound`` of ermongroup/smile-mi-estimator.
@@ -446,7 +450,8 @@ class VariationalMIEstimator(_TorchEstimator):
                  seed: Seed = None) -> None:
         self.bound = check_option(bound, "bound", SCORE_BOUNDS)
         self.critic = check_option(critic, "critic", CRITICS)
-        self.hidden, self.embed_dim, self.steps, self.batch_size = hidden, embed_dim, steps, batch_size
+        self.hidden, self.embed_dim = hidden, embed_dim
+        self.steps, self.batch_size = steps, batch_size
         self.lr, self.ema_rate, self.standardize = lr, ema_rate, standardize
         self.early_stopping, self.validation_fraction = early_stopping, validation_fraction
         self.eval_every, self.device, self.seed = eval_every, device, seed

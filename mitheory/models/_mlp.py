@@ -1,4 +1,5 @@
-"""Encoders for the latent-process studies: the cl-ica / ssl_identifiability MLP and its output maps.
+"""Encoders for the latent-process studies: the cl-ica / ssl_identifiability MLP and its
+output maps.
 
 cl-ica ``encoders.get_mlp``: n -> 10n -> 50n -> 50n -> 50n -> 50n -> 10n -> n with LeakyReLU
 (slope 0.01), no batch norm (dossier entrec_identifiability.md section 2.2).

@@ -76,7 +76,8 @@ def entropy_gaussian_kde(
         \hat p(z_i) = \frac{1}{k}\sum_{j=1}^{k}(2\pi\sigma^2)^{-d/2}
         e^{-\|z_i-z_j\|^2/(2\sigma^2)},\qquad
         \hat H_{\text{joe}} = -\frac1k\sum_i\log\hat p(z_i),\qquad
-        \hat H_{\text{plugin}} = \sum_i w_i(-\log\hat p(z_i)),\; w=\operatorname{softmax}(\log\hat p)
+        \hat H_{\text{plugin}} = \sum_i w_i(-\log\hat p(z_i)),\;
+        w=\operatorname{softmax}(\log\hat p)
 
     (:math:`k` = batch size; :math:`k-1` and :math:`j \ne i` with ``leave_one_out``). What it
     estimates: :math:`\hat p \to p_\sigma = p * N(0, \sigma^2 I)`, so for

@@ -299,7 +299,8 @@ class GHA:
     --------
     >>> import torch
     >>> gha = GHA(3, 1, lr=0.05, seed=0)
-    >>> x = torch.randn(256, 3, generator=torch.Generator().manual_seed(0)) * torch.tensor([3., 1., .5])
+    >>> x = (torch.randn(256, 3, generator=torch.Generator().manual_seed(0))
+    ...      * torch.tensor([3., 1., .5]))
     >>> for _ in range(200):
     ...     _ = gha.update(x)
     >>> bool(abs(gha.weights[0, 0]) > 0.99)

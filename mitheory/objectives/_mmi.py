@@ -213,7 +213,8 @@ def _mggd_entropy_constant(dim: int, shape: float) -> float:
 
     Uses the normaliser :math:`\frac{\Gamma(n/2)\,\beta}{\pi^{n/2}\Gamma(n/(2\beta))
     2^{n/(2\beta)}}|\Sigma|^{-1/2}`, :math:`E[\tfrac12 u^\beta] = n/(2\beta)` and
-    :math:`\operatorname{Cov}X = \frac{2^{1/\beta}\Gamma((n+2)/(2\beta))}{n\Gamma(n/(2\beta))}\Sigma`
+    :math:`\operatorname{Cov}X =
+    \frac{2^{1/\beta}\Gamma((n+2)/(2\beta))}{n\Gamma(n/(2\beta))}\Sigma`
     (Pascal et al. 2013); at :math:`\beta = 1` it is :math:`\frac n2\log(2\pi e)`.
     """
     n, b = float(dim), float(shape)

@@ -19,4 +19,5 @@ from mitheory.stats._two_sample import (
 
 __all__ = ["R2_METHODS", "TwoSampleTest", "downstream_labels", "effective_rank",
            "energy_distance", "linear_probe_accuracy", "mcc", "median_bandwidth", "mmd_rbf",
-           "r2_identifiability", "r2_identifiability_blocks", "r2_kernel", "r2_linear", "two_sample_test"]
+           "r2_identifiability", "r2_identifiability_blocks", "r2_kernel", "r2_linear",
+           "two_sample_test"]

@@ -44,7 +44,8 @@ def downstream_labels(latents: ArrayLike, *, n_classes: int = 4, seed: Seed = 0)
 def linear_probe_accuracy(h_fit: ArrayLike, y_fit: ArrayLike, h_eval: ArrayLike,
                           y_eval: ArrayLike, *, c: float = 1.0,
                           max_iter: int = 2000) -> dict[str, Any]:
-    """Accuracy of a logistic-regression probe fitted on ``(h_fit, y_fit)``, scored on the eval split.
+    """Accuracy of a logistic-regression probe fitted on ``(h_fit, y_fit)``, scored on the eval
+    split.
 
     Features are standardised with the fit split's mean and sd. Not an information quantity:
     a held-out classification accuracy (an estimate of the probe's test accuracy).

@@ -29,8 +29,9 @@ from mitheory.train._image_eval import (CIRCULAR_FACTORS, FactorSplit, factor_ta
 __all__ = [
     "BYOL", "CONCEPTS", "EMATarget", "ERBYOL", "ERGaussian", "FitResult", "InfoNCE", "MINC", "MMI",
     "MethodSpec", "ObjectiveMethod", "SSLMethod", "TrainConfig", "TrainResult",
-    "VICREG_ESTIMATORS", "embed_pairs", "embed_samples", "er_in_geometry", "evaluate_identifiability",
-    "fit_and_evaluate", "gradient_variance", "make_method", "method_names", "method_spec",
+    "VICREG_ESTIMATORS", "embed_pairs", "embed_samples", "er_in_geometry",
+    "evaluate_identifiability", "fit_and_evaluate", "gradient_variance", "make_method",
+    "method_names", "method_spec",
     "probe_accuracy", "register_method", "register_objective", "registry_table",
     "representation_dim", "resolve_device", "train",
     "LARS", "param_groups", "warmup_cosine",

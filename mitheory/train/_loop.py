@@ -140,7 +140,8 @@ def train(method: SSLMethod, process: Any, cfg: TrainConfig, *, seed: Seed = 0) 
 @torch.no_grad()
 def embed_samples(method: Any, process: Any, n: int, *, seed: Seed,
                   batch_size: int = 4096) -> tuple[Any, Any]:
-    """Embed ``n`` fresh marginal samples: returns numpy ``(h, z)`` (representation, true latents)."""
+    """Embed ``n`` fresh marginal samples: returns numpy ``(h, z)`` (representation, true
+    latents)."""
     check_method(method, needs_loss=False)
     check_process(process)
     check_int(n, "n", minimum=1)

@@ -66,7 +66,8 @@ ax = axes[0, 0]
 ax.fill_between(separations, mix["mc_low"], mix["mc_high"], color="0.8", label="Monte Carlo 95% CI")
 for m in methods:
     ax.plot(separations, mix[m], marker=".", label=m)
-ax.axhline(np.log(2 * np.pi * np.e) + np.log(3), ls=":", color="k", lw=1, label="log(2 pi e) + log 3")
+ax.axhline(np.log(2 * np.pi * np.e) + np.log(3), ls=":", color="k", lw=1,
+           label="log(2 pi e) + log 3")
 ax.set(xlabel="separation s", ylabel="H(Z) (nats)", title="Mixture entropy bounds")
 ax.legend(fontsize=6)
 

@@ -65,7 +65,8 @@ def test_brightness_contrast_saturation_match_pillow(photo, factor):
     # Pillow's contrast mean is the L histogram mean rounded to an integer level: a grey-level
     # offset of up to 0.5 scaled by |1 - factor| adds to the 1.5 rounding levels above
     ref = _to_float(ImageEnhance.Contrast(pil).enhance(factor))
-    assert float((adjust_contrast(x, factor) - ref).abs().max()) <= (1.5 + 0.5 * abs(1 - factor)) / 255
+    assert (float((adjust_contrast(x, factor) - ref).abs().max())
+            <= (1.5 + 0.5 * abs(1 - factor)) / 255)
 
 
 def test_solarize_matches_pillow(photo):

@@ -107,7 +107,8 @@ def test_array_dataset():
     imgs = np.arange(2 * 4 * 5 * 3, dtype=np.uint8).reshape(2, 4, 5, 3)
     ds = ArrayDataset(imgs, [3, 7])
     x, y = ds[1]
-    assert x.shape == (3, 4, 5) and y == 7 and torch.equal(x, torch.from_numpy(imgs[1]).permute(2, 0, 1))
+    assert (x.shape == (3, 4, 5) and y == 7
+            and torch.equal(x, torch.from_numpy(imgs[1]).permute(2, 0, 1)))
     assert ArrayDataset(torch.zeros(2, 3, 4, 4), layout="NCHW")[0][1] == -1
     with pytest.raises(ValueError, match="labels"):
         ArrayDataset(imgs, [1, 2, 3])

@@ -56,7 +56,10 @@ def test_truncated_conditional_ks_against_cdf(conditional):
     x = sample_truncated_conditional(np.full(4000, loc), scale, conditional=conditional, seed=2)
     dist = stats.norm if conditional == "normal" else stats.laplace
     f_lo, f_hi = dist.cdf(0.0, loc, scale), dist.cdf(1.0, loc, scale)
-    cdf = lambda t: (dist.cdf(t, loc, scale) - f_lo) / (f_hi - f_lo)
+
+    def cdf(t):
+        return (dist.cdf(t, loc, scale) - f_lo) / (f_hi - f_lo)
+
     # one-sample KS against the analytic truncated CDF, level 1e-3
     assert stats.kstest(x, cdf).pvalue > 1e-3
 

@@ -36,7 +36,10 @@ def test_structure_matches_lin_act_lin_act_lin(g64):
     # slow twin: explicit W3 act(W2 act(W1 z)) with LeakyReLU(0.2) between layers only
     w = [lin.weight for lin in g64.layers]
     assert len(w) == 3 and all(lin.bias is None for lin in g64.layers)
-    act = lambda h: torch.where(h > 0, h, 0.2 * h)
+
+    def act(h):
+        return torch.where(h > 0, h, 0.2 * h)
+
     z = torch.randn(50, DIM, dtype=torch.float64, generator=torch.Generator().manual_seed(4))
     ref = act(act(z @ w[0].T) @ w[1].T) @ w[2].T
     torch.testing.assert_close(g64(z), ref, rtol=0, atol=1e-12)

@@ -127,7 +127,7 @@ def test_mine_first_step_gradient_equals_dv_gradient():
     assert torch.allclose(s1.grad, s2.grad, atol=1e-12, rtol=0)
 
 
-# ---- decoders (log Bessel and the vMF normaliser: tests/test_special.py) ------------------------------------------------------
+# ---- decoders (log Bessel and the vMF normaliser: tests/test_special.py) -----------------------
 
 def test_gaussian_decoder_log_prob_matches_scipy():
     dec = GaussianDecoder(2, 2, hidden=(), covariance="diagonal").double()

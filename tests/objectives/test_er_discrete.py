@@ -94,7 +94,8 @@ def test_er_discrete_loss_combination_and_gradient():
     w = 0.7
     loss = er_discrete_loss(pa, pb, entropy_weight=w)
     want = _released_reconstruction_discrete(pa, pb) - w * 0.5 * (
-        _released_entropy_discrete(pa, "expectation") + _released_entropy_discrete(pb, "expectation")
+        _released_entropy_discrete(pa, "expectation")
+        + _released_entropy_discrete(pb, "expectation")
     )
     torch.testing.assert_close(loss, want, rtol=0, atol=1e-12)
     g1 = torch.autograd.grad(loss, (pa, pb))

@@ -20,7 +20,8 @@ def _official_loss_func(p, z, lamda_inv, order=4):
 
 
 def _official_total(p1, p2, z1, z2, lamda_inv, m):
-    mec = (_official_loss_func(p1, z2, lamda_inv) + _official_loss_func(p2, z1, lamda_inv)) * 0.5 / m
+    mec = (_official_loss_func(p1, z2, lamda_inv)
+           + _official_loss_func(p2, z1, lamda_inv)) * 0.5 / m
     return -1 * mec * lamda_inv
 
 

@@ -1,5 +1,4 @@
 """MINC pieces: alpha f-MI bound, second-moment EMA, non-contrastive loss, GHA."""
-import math
 
 import numpy as np
 import pytest

@@ -1,6 +1,5 @@
 import json
 
-import numpy as np
 import pytest
 
 from studies import latent_identifiability as li

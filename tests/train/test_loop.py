@@ -1,5 +1,4 @@
 """The training loop (device choice, non-finite losses) and identifiability evaluation."""
-import numpy as np
 import pytest
 import torch
 
