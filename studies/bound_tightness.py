@@ -52,7 +52,7 @@ ESTIMATORS = ("ksg1", "ksg2", "gaussian_logdet", "infonce", "nwj", "mine", "er_l
 
 
 def estimate(e: str, cfg: Config, task, x, y, xt, yt, h_y, seed):
-    """Estimator ``e``: trained ones fit on (x, y) and are scored on (xt, yt); the others use all."""
+    """Estimator ``e``: trained ones fit on (x, y) and are scored on (xt, yt); others use all."""
     if e.startswith("ksg"):
         return mi_ksg(np.r_[x, xt], np.r_[y, yt], k=cfg.k, method=e)
     if e == "gaussian_logdet":
@@ -112,7 +112,8 @@ def _se_mean(r: dict, n_rep: int) -> float:
 def _c1(rows: list[dict], cfg: Config) -> dict:
     er = {(r["task"], r["estimator"], r["n"]): r for r in rows if r["estimator"].startswith("er_")}
     holds = [{"task": t, "decoder": e, "n": n, "er_nats": r["mean_nats"],
-              "true_mi_nats": r["true_mi_nats"], "slack_nats": SLACK_SE * _se_mean(r, cfg.n_repeats)}
+              "true_mi_nats": r["true_mi_nats"],
+              "slack_nats": SLACK_SE * _se_mean(r, cfg.n_repeats)}
              for (t, e, n), r in er.items() if r["kind"] == "lower_bound"]
     broken = [h for h in holds if h["er_nats"] > h["true_mi_nats"] + h["slack_nats"]]
     n_max, tight = max(cfg.sizes), []

@@ -127,8 +127,8 @@ def plot(results: dict):
     fig, ax = subplots(1, 4, axsize=(2.8, 2.4))
     colors = {"fixed_inputs": "C0", "trainable_inputs": "C3"}
     for r in results["runs"]:
-        t, c, label = r["trajectory"], colors[r["setting"]], r["setting"] if r["seed"] == 0 else None
-        steps = [p["step"] for p in t]
+        t, c = r["trajectory"], colors[r["setting"]]
+        steps, label = [p["step"] for p in t], r["setting"] if r["seed"] == 0 else None
         ax[0, 0].fill_between(steps, [p["h_lower_nats"] for p in t],
                               [p["h_upper_nats"] for p in t], color=c, alpha=0.3, label=label)
         for a, key in zip(ax[0, 1:], ("input_rms_to_centre", "s", "centre_spread")):
