@@ -136,10 +136,9 @@ def _c1(rows: list[dict], cfg: Config) -> dict:
 
 
 def plot(results: dict):
-    tasks, rows = list(results["truth"]), results["rows"]
-    fig, axes = subplots(2, math.ceil((len(tasks) + 1) / 2), axsize=(3.0, 2.4))
-    axes = axes.ravel()
-    sizes = sorted({r["n"] for r in rows})
+    rows, n_tasks = results["rows"], len(results["truth"])
+    fig, axes = subplots(2, math.ceil((n_tasks + 1) / 2), axsize=(3.0, 2.4))
+    axes, sizes = axes.ravel(), sorted({r["n"] for r in rows})
     for ax, ((t,), task_rows) in zip(axes, group_rows(rows, "task").items()):
         by_est = group_rows(task_rows, "estimator")
         for i, ((e,), rs) in enumerate(by_est.items()):
@@ -149,12 +148,11 @@ def plot(results: dict):
         truth = results["truth"][t]["value"]
         ax.axhline(truth, color="k", ls="--", lw=1, label="true MI")
         # fixed window around the truth: NWJ/MINE can be off by orders of magnitude (JSON has all)
-        ax.set(xscale="log", title=t, xlabel="n samples",
-               ylabel="MI (nats)", ylim=(truth - 1.5, truth + 0.75))
+        ax.set(xscale="log", title=t, xlabel="n samples", ylabel="MI (nats)",
+               ylim=(truth - 1.5, truth + 0.75))
         ax.set_xticks(sizes, [str(n) for n in sizes], minor=False)
         ax.minorticks_off()
-    ax = axes[len(tasks)]
-    d = results["claims"][0]["evidence"]["decoder_comparison"]
+    ax, d = axes[n_tasks], results["claims"][0]["evidence"]["decoder_comparison"]
     pos, se = np.arange(len(d)), [r["slack_nats"] / SLACK_SE for r in d]
     ax.bar(pos - 0.2, [r["gap_linear_nats"] for r in d], 0.4, label="linear decoder")
     ax.bar(pos + 0.2, [r["gap_mlp_nats"] for r in d], 0.4, yerr=se, label="MLP decoder (+-SE diff)")
@@ -167,20 +165,17 @@ def plot(results: dict):
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), fontsize=7,
                title="mean +- sd over replicates", title_fontsize=7)
-    for a in axes[len(tasks) + 1:]:
+    for a in axes[n_tasks + 1:]:
         a.set_visible(False)
     return fig
 
 
-def tables(results: dict) -> dict:
+def main(argv: list[str] | None = None) -> dict:
     keep = ("task", "estimator", "n", "kind", "true_mi_nats", "mean_nats", "sd_nats", "bias_nats",
             "rmse_nats")
-    return {"bound_tightness": [{k: r[k] for k in keep} for r in results["rows"]]}
-
-
-def main(argv: list[str] | None = None) -> dict:
-    return run_study("bound_tightness", Config, run, plot, argv, quick=QUICK,
-                     description=__doc__, tables=tables)
+    return run_study("bound_tightness", Config, run, plot, argv, quick=QUICK, description=__doc__,
+                     tables=lambda r: {"bound_tightness": [{k: x[k] for k in keep}
+                                                           for x in r["rows"]]})
 
 
 if __name__ == "__main__":
