@@ -28,9 +28,9 @@ from mitheory.study import claim_verdict, group_rows, run_study, spawn, subplots
 
 @dataclass(frozen=True)
 class Config:
-    tasks: tuple[str, ...] = ("2v2-normal-dense", "2v2-student-identity-dof2",
-                              "3v3-half-cube-2pair", "sphere-vmf-d3-kappa10",
-                              "1v1-mixture-AI")  # mitheory.info.tasks.TASKS names
+    tasks: tuple[str, ...] = (  # names in mitheory.info.tasks.TASKS
+        "2v2-normal-dense", "2v2-student-identity-dof2", "3v3-half-cube-2pair",
+        "sphere-vmf-d3-kappa10", "1v1-mixture-AI")
     sizes: tuple[int, ...] = (250, 1000, 4000)  # total samples per replicate (train + test)
     n_repeats: int = 3  # independent replicates per (task, n)
     steps: int = 300  # Adam steps of every critic / decoder

@@ -43,7 +43,7 @@ class Config:
     width: int = 64  # hidden width of the two studied networks
     depth: int = 2  # hidden layers of the two studied networks
     n_prototypes: int = 8  # prototypes x*_n: the mixture's components
-    log10_sigmas: tuple[float, ...] = tuple(np.arange(-6.0, 0.01, 0.5).round(1))  # noise sds
+    log10_sigmas: tuple[float, ...] = tuple(np.arange(-6.0, 0.01, 0.5).round(1))  # log10 noise sds
     n_samples: int = 5000  # Monte Carlo outputs per noise scale
     n_test: int = 2000  # draws per side of the permutation test
     n_permutations: int = 200  # permutations of the energy test
@@ -108,6 +108,14 @@ def network_evidence(rows: list[dict]) -> dict:
 
 
 def run(cfg: Config) -> dict:
+    # torch's default layer inits (the head; cpa_mlp before its re-draw) use the global RNG:
+    # seed it as run_study does, in a fork, so run(cfg) alone gives the same numbers
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg.seed)
+        return _run(cfg)
+
+
+def _run(cfg: Config) -> dict:
     ss_proto, ss_net, ss_train, ss_check, ss_reg = spawn(cfg.seed, 5)
     protos = as_generator(ss_proto).standard_normal((cfg.n_prototypes, cfg.dim_in))
     dims = [cfg.dim_in, *[cfg.width] * cfg.depth, cfg.dim_out]

@@ -4,12 +4,14 @@ import math
 
 import numpy as np
 import pytest
+import torch
 
 from studies import cpa_mixture as cm
 
 
 @pytest.fixture(scope="module")
 def res():
+    torch.manual_seed(12345)  # any global torch state: run() seeds its own fork of it
     return cm.run(cm.QUICK)
 
 
@@ -25,13 +27,17 @@ def test_exit_probability_is_below_the_tv_bound(res):
 
 
 def test_entropy_bounds_are_ordered_below_the_gaussian_maximum(res):
-    for rows in res["sweeps"].values():
-        for r in (r for r in rows if r["tv_bound"] < cm.EXACT_TV):
-            lo, hi, gauss = r["h_lower_bhatt_nats"], r["h_upper_kl_nats"], r["h_gauss_mc_nats"]
-            assert lo <= hi + 1e-9  # Bhattacharyya lower <= KL upper (float round-off)
-            # H(mixture) <= H(Gaussian of the same covariance); the Gaussian value is a
-            # plug-in from n_samples = 300 draws in 3-D (error well below 0.1 nats)
-            assert lo <= gauss + 0.1
+    # bounds are None where a component is degenerate (QUICK's trained net has a rank-deficient
+    # A_n: entropy -inf); the random net has them at every scale
+    rows = [r for rows in res["sweeps"].values() for r in rows
+            if r["tv_bound"] < cm.EXACT_TV and r["h_lower_bhatt_nats"] is not None]
+    assert {r["network"] for r in rows} >= {"random"}
+    for r in rows:
+        lo, hi, gauss = r["h_lower_bhatt_nats"], r["h_upper_kl_nats"], r["h_gauss_mc_nats"]
+        assert lo <= hi + 1e-9  # Bhattacharyya lower <= KL upper (float round-off)
+        # H(mixture) <= H(Gaussian of the same covariance); the Gaussian value is a plug-in
+        # from n_samples = 300 draws in 3-D (its error is well below 0.1 nats)
+        assert lo <= gauss + 0.1
 
 
 def test_depth_one_region_counts_respect_the_arrangement_limits(res):
