@@ -2,15 +2,13 @@
 next to how tight kNN, second-order and critic-based MI estimators are on tasks with known MI.
 
 Paper: Rodriguez-Galvez et al., ICML 2023 (ER bound; papers/entrec_identifiability.md, Sec. 1.3):
-gap = E_x KL(p(y|x) || q(y|x)). Tasks from mitheory.info.tasks: Gaussian, Student-t (dof 2),
-half-cube transform, sphere/vMF, Gaussian mixture (its truth is the task's Monte Carlo value).
-Estimators: KSG 1/2, Gaussian log-det, InfoNCE, NWJ, MINE (DV value), and ER with a linear
-homoscedastic decoder and an MLP decoder with x-dependent variance (vMF: global vs amortised
-kappa on the sphere). Sample sizes x independent replicates (SeedSequence.spawn); trained
-estimators fit on half of the n samples (20% of it held in for early stopping) and are scored
-on the other half. H(Y) is the task's exact entropy where it has one, else a kNN estimate (the
-ER value is then an estimate, not a bound, and stays out of C1's "bound holds" check).
-Protocol: toolkit (a check designed here; the paper reports no such experiment).
+gap = E_x KL(p(y|x) || q(y|x)). Tasks: mitheory.info.tasks (a mixture's truth is the task's
+Monte Carlo value). Estimators: KSG 1/2, Gaussian log-det, InfoNCE, NWJ, MINE (DV value), and
+ER with a linear homoscedastic and an MLP decoder with x-dependent variance (vMF: global vs
+amortised kappa on the sphere). Trained estimators fit on half of the n samples (20% of it held
+in for early stopping) and are scored on the other half. H(Y) is the task's exact entropy where
+it has one, else a kNN estimate (the ER value is then an estimate, not a bound, and stays out of
+C1's "bound holds" check). Protocol: toolkit (the paper reports no such experiment).
 
 Run:  python -m studies.bound_tightness [--quick] [--seed 0] [--sizes 250 1000 4000]
 Writes: figures/bound_tightness.png, .pdf, .json, .md, .csv (bias/RMSE per task, estimator, n)
@@ -22,25 +20,24 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from mitheory.claims import claim_verdict
-from mitheory.cli import run_study
 from mitheory.info import (ERBoundEstimator, VariationalMIEstimator, entropy_knn,
                            mi_gaussian_plugin, mi_ksg)
 from mitheory.info.tasks import TASKS, UniformVMF
-from mitheory.plotting import subplots
+from mitheory.study import claim_verdict, group_rows, run_study, spawn, subplots
 
 
 @dataclass(frozen=True)
 class Config:
-    tasks: tuple[str, ...] = ("2v2-normal-dense", "2v2-student-identity-dof2",
-                              "3v3-half-cube-2pair", "sphere-vmf-d3-kappa10", "1v1-mixture-AI")
+    tasks: tuple[str, ...] = (  # names in mitheory.info.tasks.TASKS
+        "2v2-normal-dense", "2v2-student-identity-dof2", "3v3-half-cube-2pair",
+        "sphere-vmf-d3-kappa10", "1v1-mixture-AI")
     sizes: tuple[int, ...] = (250, 1000, 4000)  # total samples per replicate (train + test)
-    n_repeats: int = 3
+    n_repeats: int = 3  # independent replicates per (task, n)
     steps: int = 300  # Adam steps of every critic / decoder
-    batch_size: int = 128
+    batch_size: int = 128  # minibatch of the critics / decoders (at most 80% of the fit half)
     width: int = 64  # hidden width: critics one layer, MLP decoder two layers
     k: int = 5  # neighbours of the kNN estimators
-    seed: int = 0
+    seed: int = 0  # root seed of every stream of the study
 
 
 QUICK = replace(Config(), tasks=("2v2-normal-dense", "sphere-vmf-d3-kappa10", "1v1-mixture-AI"),
@@ -51,28 +48,22 @@ DECODERS = {"er_linear": (("gaussian_isotropic", "global"), ("vmf", "global")),
             "er_mlp": (("gaussian", "global"), ("vmf", "amortized"))}
 
 
-def _estimators(cfg: Config, task) -> dict:
-    """name -> f(x_train, y_train, x_test, y_test, h_y, seed) -> InfoValue."""
-    sphere = isinstance(task, UniformVMF)
-    fit = lambda x: dict(steps=cfg.steps, batch_size=min(cfg.batch_size, int(0.8 * len(x))),  # noqa: E731
-                         early_stopping=True)
+ESTIMATORS = ("ksg1", "ksg2", "gaussian_logdet", "infonce", "nwj", "mine", "er_linear", "er_mlp")
 
-    def critic(bound):
-        return lambda x, y, xt, yt, h, s: VariationalMIEstimator(
-            bound=bound, hidden=(cfg.width,), seed=s, **fit(x)).fit(x, y).estimate(xt, yt)
 
-    def er(name):
-        (dec, kappa), hidden = DECODERS[name][sphere], (cfg.width,) * 2 * (name == "er_mlp")
-        return lambda x, y, xt, yt, h, s: ERBoundEstimator(
-            decoder=dec, hidden=hidden, kappa=kappa, seed=s, **fit(x)).fit(x, y).estimate(
-            xt, yt, entropy_y=h)
-
-    both = lambda f: lambda x, y, xt, yt, h, s: f(np.r_[x, xt], np.r_[y, yt])  # noqa: E731
-    return {"ksg1": both(lambda a, b: mi_ksg(a, b, k=cfg.k, method="ksg1")),
-            "ksg2": both(lambda a, b: mi_ksg(a, b, k=cfg.k, method="ksg2")),
-            "gaussian_logdet": both(mi_gaussian_plugin),
-            "infonce": critic("infonce"), "nwj": critic("nwj"), "mine": critic("mine"),
-            "er_linear": er("er_linear"), "er_mlp": er("er_mlp")}
+def estimate(e: str, cfg: Config, task, x, y, xt, yt, h_y, seed):
+    """Estimator ``e``: trained ones fit on (x, y) and are scored on (xt, yt); others use all."""
+    if e.startswith("ksg"):
+        return mi_ksg(np.r_[x, xt], np.r_[y, yt], k=cfg.k, method=e)
+    if e == "gaussian_logdet":
+        return mi_gaussian_plugin(np.r_[x, xt], np.r_[y, yt])
+    fit = {"steps": cfg.steps, "early_stopping": True, "seed": seed,
+           "batch_size": min(cfg.batch_size, int(0.8 * len(x)))}
+    if e in DECODERS:
+        dec, kappa = DECODERS[e][isinstance(task, UniformVMF)]
+        return ERBoundEstimator(decoder=dec, hidden=(cfg.width,) * 2 * (e == "er_mlp"),
+                                kappa=kappa, **fit).fit(x, y).estimate(xt, yt, entropy_y=h_y)
+    return VariationalMIEstimator(bound=e, hidden=(cfg.width,), **fit).fit(x, y).estimate(xt, yt)
 
 
 def _entropy_y(task, y_test, cfg: Config, seed):
@@ -84,20 +75,19 @@ def _entropy_y(task, y_test, cfg: Config, seed):
 
 def run(cfg: Config) -> dict:
     rows, truths = [], {}
-    for name, ss_task in zip(cfg.tasks, np.random.SeedSequence(cfg.seed).spawn(len(cfg.tasks))):
+    for name, ss_task in zip(cfg.tasks, spawn(cfg.seed, len(cfg.tasks))):
         task = TASKS[name]()
         truth = task.mutual_information()
         truths[name] = truth.to_dict()
-        ests = _estimators(cfg, task)
-        for n, ss_n in zip(cfg.sizes, ss_task.spawn(len(cfg.sizes))):
-            got: dict[str, list] = {e: [] for e in ests}
-            for ss_rep in ss_n.spawn(cfg.n_repeats):
-                ss_data, ss_h, ss_est = ss_rep.spawn(3)
+        for n, ss_n in zip(cfg.sizes, spawn(ss_task, len(cfg.sizes))):
+            got: dict[str, list] = {e: [] for e in ESTIMATORS}
+            for ss_rep in spawn(ss_n, cfg.n_repeats):
+                ss_data, ss_h, ss_est = spawn(ss_rep, 3)
                 x, y = task.sample(n, seed=ss_data)
                 m = n // 2
                 h_y = _entropy_y(task, y[m:], cfg, ss_h)
-                for (e, f), s in zip(ests.items(), ss_est.spawn(len(ests))):
-                    got[e].append(f(x[:m], y[:m], x[m:], y[m:], h_y, s))
+                for e, s in zip(ESTIMATORS, spawn(ss_est, len(ESTIMATORS))):
+                    got[e].append(estimate(e, cfg, task, x[:m], y[:m], x[m:], y[m:], h_y, s))
             for e, vs in got.items():
                 v = np.array([float(iv) for iv in vs])
                 se = [iv.details.get("se_nats") for iv in vs]
@@ -146,26 +136,23 @@ def _c1(rows: list[dict], cfg: Config) -> dict:
 
 
 def plot(results: dict):
-    tasks, rows = list(results["truth"]), results["rows"]
-    fig, axes = subplots(2, math.ceil((len(tasks) + 1) / 2), axsize=(3.0, 2.4))
-    axes = axes.ravel()
-    ests = list(dict.fromkeys(r["estimator"] for r in rows))
-    sizes = sorted({r["n"] for r in rows})
-    for ax, t in zip(axes, tasks):
-        for i, e in enumerate(ests):
-            rs = [r for r in rows if r["task"] == t and r["estimator"] == e]
-            n = np.array([r["n"] for r in rs]) * (1 + 0.04 * (i - len(ests) / 2))  # dodge
+    rows, n_tasks = results["rows"], len(results["truth"])
+    fig, axes = subplots(2, math.ceil((n_tasks + 1) / 2), axsize=(3.0, 2.4))
+    axes, sizes = axes.ravel(), sorted({r["n"] for r in rows})
+    for ax, ((t,), task_rows) in zip(axes, group_rows(rows, "task").items()):
+        by_est = group_rows(task_rows, "estimator")
+        for i, ((e,), rs) in enumerate(by_est.items()):
+            n = np.array([r["n"] for r in rs]) * (1 + 0.04 * (i - len(by_est) / 2))  # dodge
             ax.errorbar(n, [r["mean_nats"] for r in rs], yerr=[r["sd_nats"] for r in rs],
                         marker="o", ms=3, lw=1, capsize=2, label=e)
         truth = results["truth"][t]["value"]
         ax.axhline(truth, color="k", ls="--", lw=1, label="true MI")
         # fixed window around the truth: NWJ/MINE can be off by orders of magnitude (JSON has all)
-        ax.set(xscale="log", title=t, xlabel="n samples",
-               ylabel="MI (nats)", ylim=(truth - 1.5, truth + 0.75))
+        ax.set(xscale="log", title=t, xlabel="n samples", ylabel="MI (nats)",
+               ylim=(truth - 1.5, truth + 0.75))
         ax.set_xticks(sizes, [str(n) for n in sizes], minor=False)
         ax.minorticks_off()
-    ax = axes[len(tasks)]
-    d = results["claims"][0]["evidence"]["decoder_comparison"]
+    ax, d = axes[n_tasks], results["claims"][0]["evidence"]["decoder_comparison"]
     pos, se = np.arange(len(d)), [r["slack_nats"] / SLACK_SE for r in d]
     ax.bar(pos - 0.2, [r["gap_linear_nats"] for r in d], 0.4, label="linear decoder")
     ax.bar(pos + 0.2, [r["gap_mlp_nats"] for r in d], 0.4, yerr=se, label="MLP decoder (+-SE diff)")
@@ -178,20 +165,17 @@ def plot(results: dict):
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), fontsize=7,
                title="mean +- sd over replicates", title_fontsize=7)
-    for a in axes[len(tasks) + 1:]:
+    for a in axes[n_tasks + 1:]:
         a.set_visible(False)
     return fig
 
 
-def tables(results: dict) -> dict:
-    keep = ("task", "estimator", "n", "kind", "true_mi_nats", "mean_nats", "sd_nats",
-            "bias_nats", "rmse_nats")
-    return {"bound_tightness": [{k: r[k] for k in keep} for r in results["rows"]]}
-
-
 def main(argv: list[str] | None = None) -> dict:
-    return run_study("bound_tightness", Config, run, plot, argv, quick=QUICK,
-                     description=__doc__, tables=tables)
+    keep = ("task", "estimator", "n", "kind", "true_mi_nats", "mean_nats", "sd_nats", "bias_nats",
+            "rmse_nats")
+    return run_study("bound_tightness", Config, run, plot, argv, quick=QUICK, description=__doc__,
+                     tables=lambda r: {"bound_tightness": [{k: x[k] for k in keep}
+                                                           for x in r["rows"]]})
 
 
 if __name__ == "__main__":

@@ -29,10 +29,10 @@ import numpy as np
 from mitheory.info import (ERBoundEstimator, VariationalMIEstimator, entropy_mixture_bounds,
                            entropy_mixture_mc, mi_ksg)
 from mitheory.info.tasks import TASKS
-from mitheory.plotting import subplots
+from mitheory.study import spawn, subplots
 
 SEED = 0
-ss_mix, ss_knn, ss_var = np.random.SeedSequence(SEED).spawn(3)
+ss_mix, ss_knn, ss_var = spawn(SEED, 3)
 
 # %% [markdown]
 # ## 1. Mixture entropy: bounds against Monte Carlo
@@ -46,16 +46,13 @@ ss_mix, ss_knn, ss_var = np.random.SeedSequence(SEED).spawn(3)
 corners = np.array([[0.0, 0.0], [1.0, 0.0], [0.5, np.sqrt(3) / 2]])
 separations = np.linspace(0.0, 6.0, 13)
 methods = ("bhattacharyya_lower", "elk_lower", "kl_upper", "moment_upper")
-mix = {m: [] for m in (*methods, "mc", "mc_low", "mc_high")}
-for s, ss in zip(separations, ss_mix.spawn(len(separations))):
+rows = []
+for s, ss in zip(separations, spawn(ss_mix, len(separations))):
     bounds = entropy_mixture_bounds(s * corners, 1.0, methods=methods)
     mc = entropy_mixture_mc(s * corners, 1.0, n_samples=20_000, seed=ss)
-    for m in methods:
-        mix[m].append(bounds[m].value)
-    mix["mc"].append(mc.value)
-    mix["mc_low"].append(mc.details["ci_low"])
-    mix["mc_high"].append(mc.details["ci_high"])
-mix = {k: np.array(v) for k, v in mix.items()}
+    rows.append({**{m: bounds[m].value for m in methods}, "mc": mc.value,
+                 "mc_low": mc.details["ci_low"], "mc_high": mc.details["ci_high"]})
+mix = {k: np.array([r[k] for r in rows]) for k in rows[0]}
 print("lower bounds <= MC upper CI:",
       all(np.all(mix[m] <= mix["mc_high"]) for m in methods if m.endswith("lower")))
 print("upper bounds >= MC lower CI:",
@@ -82,14 +79,14 @@ ax.legend(fontsize=6)
 sizes = [100, 300, 1000, 3000]
 knn_tasks = ["3v3-normal-2pair", "3v3-half-cube-2pair"]
 fig, axes = subplots(1, len(knn_tasks), axsize=(3.2, 2.6))
-for ax, name, ss_task in zip(axes[0], knn_tasks, ss_knn.spawn(len(knn_tasks))):
+for ax, name, ss_task in zip(axes[0], knn_tasks, spawn(ss_knn, len(knn_tasks))):
     task = TASKS[name]()
     truth = task.mutual_information().value
     for method in ("ksg1", "ksg2"):
         est = []
-        for n, ss in zip(sizes, ss_task.spawn(len(sizes))):
+        for n, ss in zip(sizes, spawn(ss_task, len(sizes))):
             reps = [mi_ksg(*task.sample(n, seed=s), k=5, method=method).value
-                    for s in ss.spawn(3)]
+                    for s in spawn(ss, 3)]
             est.append((np.mean(reps), np.std(reps, ddof=1)))
         est = np.array(est)
         ax.errorbar(sizes, est[:, 0], yerr=est[:, 1], marker="o", ms=3, capsize=2, label=method)
@@ -108,7 +105,7 @@ for ax, name, ss_task in zip(axes[0], knn_tasks, ss_knn.spawn(len(knn_tasks))):
 # MLP with an x-dependent variance can, so the bound tightens as the decoder improves (C1).
 
 # %%
-ss_critic, ss_er = ss_var.spawn(2)
+ss_critic, ss_er = spawn(ss_var, 2)
 task = TASKS["3v3-half-cube-2pair"]()
 x, y = task.sample(2000, seed=ss_critic)
 capacities = [(), (16,), (64, 64)]
@@ -125,8 +122,9 @@ er_values = [ERBoundEstimator(decoder=d, hidden=h, steps=150, early_stopping=Tru
              .fit(xt[:1000], yt[:1000])
              .estimate(xt[1000:], yt[1000:], entropy_y=task_t.entropy("y")).value
              for d, h in decoders]
+truth_t = task_t.mutual_information().value
 for d, v in zip(decoders, er_values):
-    print(f"ER bound, decoder {d}: {v:.3f} nats (true MI {task_t.mutual_information().value:.3f})")
+    print(f"ER bound, decoder {d}: {v:.3f} nats (true MI {truth_t:.3f})")
 
 for bound, vals in critic_values.items():
     print(bound, "bounds by critic capacity:", np.round(vals, 3))
@@ -144,7 +142,7 @@ axes[0, 0].set(xlabel="critic hidden layers", ylabel="bound (nats)", title=task.
 axes[0, 0].legend(fontsize=6)
 dec_labels = ["linear, isotropic", "MLP 16, diagonal", "MLP 64x64, diagonal"]
 axes[0, 1].plot(dec_labels, er_values, marker="o", label="ER bound")
-axes[0, 1].axhline(task_t.mutual_information().value, ls="--", color="k", lw=1, label="true MI")
+axes[0, 1].axhline(truth_t, ls="--", color="k", lw=1, label="true MI")
 axes[0, 1].set(ylabel="bound (nats)", title=f"ER bound, {task_t.name}")
 axes[0, 1].tick_params(axis="x", labelsize=6)
 axes[0, 1].legend(fontsize=6)
