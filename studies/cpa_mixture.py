@@ -146,7 +146,8 @@ def plot(results: dict):
     fig, ax = subplots(2, 3, axsize=(3.4, 2.6))
     for name, rows in results["sweeps"].items():
         s, ls = [r["sigma"] for r in rows], "-" if name == "random" else "--"
-        col = lambda k, rows=rows: np.array([np.nan if r[k] is None else r[k] for r in rows])
+        def col(k, rows=rows):
+            return np.array([np.nan if r[k] is None else r[k] for r in rows])
         ax[0, 0].loglog(s, np.maximum(col("exit_mc"), 1e-5), "o" + ls, label=f"{name}: MC")
         ax[0, 0].loglog(s, np.maximum(col("tv_bound"), 1e-5), "k" + ls, lw=0.8,
                         label=f"{name}: TV bound")

@@ -102,7 +102,8 @@ def optimise(name: str, w0: torch.Tensor, x: torch.Tensor, cfg: Config) -> torch
 
 def run(cfg: Config) -> dict:
     ss_x, ss_runs = spawn(cfg.seed, 2)
-    gen = lambda ss: torch.Generator().manual_seed(int_seed(ss))
+    def gen(ss):
+        return torch.Generator().manual_seed(int_seed(ss))
     x = torch.randn(cfg.n_samples, cfg.dim, generator=gen(ss_x), dtype=torch.float64)
     runs = [(t, rep, ss) for t, ss_t in zip(cfg.scales, spawn(ss_runs, len(cfg.scales)))
             for rep, ss in enumerate(spawn(ss_t, cfg.n_seeds))]
