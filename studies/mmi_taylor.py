@@ -96,7 +96,8 @@ def train_curves(cfg: Config, proc) -> list[dict]:
         try:
             fit = tr.fit_and_evaluate(
                 "mmi", proc, tcfg, seed_train=ss_t, seed_eval=ss_e, dim_out=len(proc.content_idx),
-                hidden=cfg.hidden, n_fit=cfg.n_eval, n_eval=cfg.n_eval, n_kernel_fit=1000,
+                hidden=cfg.hidden, n_fit=cfg.n_eval, n_eval=cfg.n_eval,
+                n_kernel_fit=min(cfg.n_eval, 1000),
                 **_mmi_kw(run))
             za, zb = tr.embed_pairs(fit.method, proc, cfg.n_eval, seed=ss_p)
             row.update(loss_curve=fit.train.losses, content_r2_linear=fit.r2()["linear"],
