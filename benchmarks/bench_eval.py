@@ -13,9 +13,7 @@ Both run in this process, one BLAS thread, best of ``repeats``; the R^2 values a
 from __future__ import annotations
 
 import argparse
-import math
 import platform
-import time
 from pathlib import Path
 
 import numpy as np
@@ -26,20 +24,12 @@ from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
+from benchmarks._timing import best_time
 from mitheory.stats import r2_identifiability_blocks
 from mitheory.stats._identifiability import DEFAULT_ALPHAS, DEFAULT_GAMMAS
 from mitheory.study import int_seed
 
 OUT = Path(__file__).resolve().parent / "results_eval.txt"
-
-
-def _best(fn, repeats):
-    best, out = math.inf, None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def _sklearn_blocks(hf, he, blocks, folds):
@@ -71,8 +61,8 @@ def main(argv: list[str] | None = None) -> str:
     seed = 3
     folds = KFold(3, shuffle=True, random_state=int_seed(seed) % 2**32)
     with threadpool_limits(1):
-        t_ref, ref = _best(lambda: _sklearn_blocks(h_fit, h_ev, blocks, folds), a.repeats)
-        t_new, new = _best(lambda: r2_identifiability_blocks(h_fit, h_ev, blocks,
+        t_ref, ref = best_time(lambda: _sklearn_blocks(h_fit, h_ev, blocks, folds), a.repeats)
+        t_new, new = best_time(lambda: r2_identifiability_blocks(h_fit, h_ev, blocks,
                                                              method="kernel", seed=seed),
                            a.repeats)
     diff = max(abs(ref[k] - new[k]["r2"]) for k in blocks)

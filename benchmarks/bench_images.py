@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import time
 from pathlib import Path
 
 import numpy as np
@@ -22,18 +21,10 @@ import torch
 from PIL import Image, ImageEnhance, ImageFilter
 
 from mitheory.data import TwoViewAugment
+from benchmarks._timing import best_time
 from mitheory.data._views import RECIPES, augment_view
 from mitheory.generative import ImageWorld
 from mitheory.models import make_projector, resnet18
-
-
-def _best_of(fn, repeats: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def pillow_view(img: Image.Image, rng: np.random.Generator, size: int) -> Image.Image:
@@ -76,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     world = ImageWorld(seed=0)
     f = world.sample_factors(a.n_render, seed=1)
     world.render(f[:100])
-    t = _best_of(lambda: world.render(f))
+    t = best_time(lambda: world.render(f))[0]
     lines.append(f"renderer 32x32, 1 thread: {a.n_render / t:,.0f} images/s "
                  f"({a.n_render} images in {t:.3f} s)")
     vb = world.sample_pairs(a.n_aug, seed=2)
@@ -84,10 +75,10 @@ def main(argv: list[str] | None = None) -> None:
     g = torch.Generator().manual_seed(0)
     recipe = RECIPES["byol"][0]
     augment_view(x[:64], recipe, 32, generator=g)
-    t_torch = _best_of(lambda: augment_view(x, recipe, 32, generator=g))
+    t_torch = best_time(lambda: augment_view(x, recipe, 32, generator=g))[0]
     pils = [Image.fromarray((im.permute(1, 2, 0).numpy() * 255).astype(np.uint8)) for im in x]
     rng = np.random.default_rng(0)
-    t_pil = _best_of(lambda: [pillow_view(im, rng, 32) for im in pils], repeats=1)
+    t_pil = best_time(lambda: [pillow_view(im, rng, 32) for im in pils], repeats=1)[0]
     lines.append(f"augmentation (BYOL view 1, 32x32), 1 thread: torch batched "
                  f"{a.n_aug / t_torch:,.0f} images/s, Pillow per image {a.n_aug / t_pil:,.0f} "
                  f"images/s, ratio torch/Pillow = {t_pil / t_torch:.2f}x")
@@ -108,7 +99,7 @@ def main(argv: list[str] | None = None) -> None:
         opt.step()
 
     step()
-    t = _best_of(lambda: [step() for _ in range(a.steps)], repeats=1) / a.steps
+    t = best_time(lambda: [step() for _ in range(a.steps)], repeats=1)[0] / a.steps
     lines.append(f"ResNet-18 CIFAR stem, two views of {a.batch} at 32x32, fwd+bwd+SGD "
                  f"(augmentation included), 1 thread: {a.batch / t:,.1f} images/s "
                  f"({2 * a.batch / t:,.1f} views/s)")

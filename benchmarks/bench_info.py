@@ -28,18 +28,10 @@ import sklearn
 from sklearn.feature_selection import mutual_info_regression
 from sklearn.preprocessing import scale
 
+from benchmarks._timing import best_time
 from mitheory.info import entropy_gaussian, entropy_knn, entropy_mixture_bounds, mi_ksg
 
 OUT = Path(__file__).resolve().parent / "results_info.txt"
-
-
-def _best_time(fn, repeats: int) -> tuple[float, object]:
-    best, out = math.inf, None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def _sklearn_inputs(x: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -63,10 +55,10 @@ def bench_ksg(ns: list[int], say) -> None:
         x = rng.standard_normal(n)
         y = x + rng.standard_normal(n)  # I = 0.5 log 2 = 0.3466 nats
         reps = 3 if n <= 10**5 else 1
-        t_sk, sk = _best_time(
+        t_sk, sk = best_time(
             lambda: mutual_info_regression(x[:, None], y, n_neighbors=3, random_state=0)[0], reps)
         xs, ys = _sklearn_inputs(x, y, 0)
-        t_us, us = _best_time(
+        t_us, us = best_time(
             lambda: mi_ksg(xs, ys, k=3, method="ksg1", metric="chebyshev",
                            standardize=False).value, reps)
         say(f"{n:>9} {us:>20.15f} {sk:>20.15f} {abs(us - sk):>9.1e} {t_us:>8.3f} {t_sk:>9.3f} "
@@ -76,7 +68,7 @@ def bench_ksg(ns: list[int], say) -> None:
 def bench_entropy(n: int, d: int, say) -> None:
     say(f"## Kozachenko-Leonenko entropy, n={n}, d={d}, k=3, Euclidean, standard normal")
     x = np.random.default_rng(1).standard_normal((n, d))
-    t, h = _best_time(lambda: entropy_knn(x).value, 1)
+    t, h = best_time(lambda: entropy_knn(x).value, 1)
     truth = entropy_gaussian(np.eye(d)).value
     say(f"estimate {h:.6f} nats, truth {truth:.6f}, error {h - truth:+.2e}, time {t:.3f} s")
 
@@ -84,7 +76,7 @@ def bench_entropy(n: int, d: int, say) -> None:
 def bench_gmm(n: int, d: int, say) -> None:
     say(f"## GMM pairwise bounds, isotropic sample-centred N(x_i, 0.5 I): N={n}, d={d}")
     x = np.random.default_rng(2).standard_normal((n, d))
-    t, b = _best_time(lambda: entropy_mixture_bounds(x, 0.5), 1)
+    t, b = best_time(lambda: entropy_mixture_bounds(x, 0.5), 1)
     tracemalloc.start()
     entropy_mixture_bounds(x, 0.5)
     peak = tracemalloc.get_traced_memory()[1]
@@ -98,7 +90,7 @@ def bench_gmm(n: int, d: int, say) -> None:
     rng = np.random.default_rng(3)
     a = rng.standard_normal((nf, df, df)) * 0.5
     covs = a @ np.swapaxes(a, 1, 2) + 0.1 * np.eye(df)
-    t_full, _ = _best_time(
+    t_full, _ = best_time(
         lambda: entropy_mixture_bounds(rng.standard_normal((nf, df)), covs), 1)
     say(f"full covariances, N={nf}, d={df}: {t_full:.2f} s (O(N^2 d^3) Chernoff/ELK terms)")
 

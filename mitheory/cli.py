@@ -7,6 +7,7 @@ entry point, time ``run``, save numbers then figure through ``save_study``, prin
 from __future__ import annotations
 
 import argparse
+import ast
 import dataclasses
 import inspect
 import io
@@ -30,35 +31,28 @@ def field_help(config_cls: type) -> dict[str, str]:
     """The one-line help of each Config field: its ``# comment`` in the class source.
 
     The comment may sit on any line of the field's definition (a long default spans lines) and
-    may continue on comment-only lines right after it. Fields without a comment are absent
-    (``tests/studies`` checks that every study field has one).
+    may continue on comment-only lines right after it. Fields without a comment are absent.
     """
     try:
         src = textwrap.dedent(inspect.getsource(config_cls))
     except (OSError, TypeError):  # defined in an interactive session: no source
         return {}
+    lines = src.splitlines()
+    comments = {tok.start[0]: tok.string.lstrip("#").strip()
+                for tok in tokenize.generate_tokens(io.StringIO(src).readline)
+                if tok.type == tokenize.COMMENT}  # line number -> comment text
     out: dict[str, str] = {}
-    field, line_start, prev = None, True, None
-    for tok in tokenize.generate_tokens(io.StringIO(src).readline):
-        if tok.type == tokenize.NAME and line_start and tok.start[1] > 0:
-            field = tok.string  # candidate: confirmed by a following ':'
-        elif tok.type == tokenize.OP and tok.string == ":" and prev is not None \
-                and prev.type == tokenize.NAME and prev.string == field and field:
-            out.setdefault(field, "")
-        elif tok.type == tokenize.COMMENT and field in out:
-            text = tok.string.lstrip("#").strip()
-            out[field] = f"{out[field]} {text}".strip()
-        elif tok.type == tokenize.NL and prev is not None and prev.type != tokenize.COMMENT \
-                and line_start:
-            field = None  # a blank line ends a field's continuation comments
-        if tok.type == tokenize.NEWLINE:
-            line_start = True
-        elif tok.type not in (tokenize.INDENT, tokenize.DEDENT, tokenize.NL, tokenize.COMMENT):
-            if line_start and not (tok.type == tokenize.NAME):
-                field = None if tok.type != tokenize.OP else field
-            line_start = False
-        prev = tok
-    return {k: v for k, v in out.items() if v}
+    cls = ast.parse(src).body[0]
+    for node in cls.body:
+        if not (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)):
+            continue
+        last = node.end_lineno
+        while last < len(lines) and lines[last].lstrip().startswith("#"):
+            last += 1  # comment-only continuation lines (1-based: lines[last] is line last+1)
+        text = " ".join(comments[i] for i in range(node.lineno, last + 1) if i in comments)
+        if text:
+            out[node.target.id] = text
+    return out
 
 
 def _field_type(cls: type, f: dataclasses.Field) -> Any:

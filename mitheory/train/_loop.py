@@ -137,34 +137,34 @@ def train(method: SSLMethod, process: Any, cfg: TrainConfig, *, seed: Seed = 0) 
     return result
 
 
+def _check_embed_args(method: Any, process: Any, n: int, batch_size: int) -> None:
+    check_method(method, needs_loss=False)
+    check_process(process)
+    check_int(n, "n", minimum=1)
+    check_int(batch_size, "batch_size", minimum=1)
+
+
+def _embed(method: Any, x: torch.Tensor, batch_size: int) -> Any:
+    """``method.embed`` over ``x`` in batches on the method's device, as float64 numpy."""
+    device = next(method.parameters()).device
+    return torch.cat([method.embed(x[i:i + batch_size].to(device)).cpu()
+                      for i in range(0, len(x), batch_size)]).double().numpy()
+
+
 @torch.no_grad()
 def embed_samples(method: Any, process: Any, n: int, *, seed: Seed,
                   batch_size: int = 4096) -> tuple[Any, Any]:
     """Embed ``n`` fresh marginal samples: returns numpy ``(h, z)`` (representation, true
     latents)."""
-    check_method(method, needs_loss=False)
-    check_process(process)
-    check_int(n, "n", minimum=1)
-    check_int(batch_size, "batch_size", minimum=1)
+    _check_embed_args(method, process, n, batch_size)
     x, z = process.sample_negatives(n, seed=seed)
-    device = next(method.parameters()).device
-    hs = [method.embed(x[i:i + batch_size].to(device)).cpu() for i in range(0, n, batch_size)]
-    return torch.cat(hs).double().numpy(), z.double().numpy()
+    return _embed(method, x, batch_size), z.double().numpy()
 
 
 @torch.no_grad()
 def embed_pairs(method: Any, process: Any, n: int, *, seed: Seed,
                 batch_size: int = 4096) -> tuple[Any, Any]:
     """Embed ``n`` fresh positive pairs: returns numpy ``(h(x), h(x~))``, each ``(n, dim_out)``."""
-    check_method(method, needs_loss=False)
-    check_process(process)
-    check_int(n, "n", minimum=1)
-    check_int(batch_size, "batch_size", minimum=1)
+    _check_embed_args(method, process, n, batch_size)
     b = process.sample_pairs(n, seed=seed)
-    device = next(method.parameters()).device
-
-    def emb(x):
-        return torch.cat([method.embed(x[i:i + batch_size].to(device)).cpu()
-                          for i in range(0, n, batch_size)]).double().numpy()
-
-    return emb(b.x), emb(b.x_tilde)
+    return _embed(method, b.x, batch_size), _embed(method, b.x_tilde, batch_size)

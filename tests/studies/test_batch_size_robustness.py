@@ -1,6 +1,5 @@
 """batch_size_robustness: the sweep design, the spread table and the C4 rule, and the probe task."""
 import pytest
-from threadpoolctl import threadpool_limits
 import torch
 
 from mitheory import train as tr
@@ -9,8 +8,7 @@ from studies import batch_size_robustness as bs
 
 @pytest.fixture(scope="module")
 def res():
-    with threadpool_limits(1):  # as run_study: BLAS threads only contend on these tiny problems
-        return bs.run(bs.QUICK)
+    return bs.run(bs.QUICK)  # BLAS is single-threaded for the whole session (conftest)
 
 
 def test_samples_seen_are_held_fixed(res):

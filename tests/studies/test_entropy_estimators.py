@@ -1,7 +1,6 @@
 """entropy_estimators: the checkpoint tracks, the exact latent MI, and the C12 / C1 rules."""
 import numpy as np
 import pytest
-from threadpoolctl import threadpool_limits
 from scipy import special
 
 from studies import entropy_estimators as ee
@@ -9,8 +8,7 @@ from studies import entropy_estimators as ee
 
 @pytest.fixture(scope="module")
 def res():
-    with threadpool_limits(1):  # as run_study: BLAS threads only contend on these tiny problems
-        return ee.run(ee.QUICK)
+    return ee.run(ee.QUICK)  # BLAS is single-threaded for the whole session (conftest)
 
 
 def test_every_cell_tracks_every_checkpoint(res):

@@ -1,15 +1,13 @@
 """minc_ablations: the ablation grid, the seed summary and each C14 rule from its evidence."""
 import numpy as np
 import pytest
-from threadpoolctl import threadpool_limits
 
 from studies import minc_ablations as ma
 
 
 @pytest.fixture(scope="module")
 def res():
-    with threadpool_limits(1):  # as run_study: BLAS threads only contend on these tiny problems
-        return ma.run(ma.QUICK)
+    return ma.run(ma.QUICK)  # BLAS is single-threaded for the whole session (conftest)
 
 
 def test_grid_has_every_ablation_on_the_first_process(res):

@@ -3,15 +3,13 @@ from math import comb
 
 import numpy as np
 import pytest
-from threadpoolctl import threadpool_limits
 
 from studies import mmi_taylor as mt
 
 
 @pytest.fixture(scope="module")
 def res():
-    with threadpool_limits(1):  # as run_study: BLAS threads only contend on these tiny problems
-        return mt.run(mt.QUICK)
+    return mt.run(mt.QUICK)  # BLAS is single-threaded for the whole session (conftest)
 
 
 def test_second_order_mi_is_exactly_invariant_under_linear_maps(res):
