@@ -47,13 +47,15 @@ def default_figures_dir() -> Path:
 
 
 def git_sha() -> str | None:
-    """The checkout's HEAD SHA, suffixed ``-dirty`` when there are uncommitted changes."""
+    """The checkout's HEAD SHA, suffixed ``-dirty`` when code (anything tracked outside
+    ``figures/``, where the studies' own outputs live) has uncommitted changes."""
     root = repo_root()
     try:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
                              text=True, timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
+                                ".", ":(exclude)figures"], cwd=root, capture_output=True,
+                               text=True, timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
     return sha + ("-dirty" if dirty else "")

@@ -21,6 +21,7 @@ from mitheory._rng import as_generator, int_seed, spawn
 from mitheory.claims import claim_verdict
 from mitheory.cli import parallel_map, run_study
 from mitheory.plotting import subplots
+from mitheory.stats import plateau_status
 
 __all__ = [
     "Threshold", "as_generator", "claim_verdict", "group_rows", "int_seed", "mean_sd",
@@ -100,6 +101,7 @@ def threshold_verdict(
     claim: str, values: Mapping[str, float], rules: Sequence[Threshold], *, subject: str,
     evidence: Mapping[str, Any] | None = None, protocol: str = "toolkit",
     n_seeds: int | None = None, notes: str = "",
+    curves: Mapping[str, tuple[Sequence[int], Sequence[float]]] | None = None,
 ) -> dict[str, Any]:
     """A claim record (``claim_verdict``) decided by thresholds, with its criterion written out.
 
@@ -108,6 +110,12 @@ def threshold_verdict(
     ``values`` maps each rule's ``name`` (its ``key``, else its words) to its measured number;
     they are put into the evidence. The criterion text is generated from the rules, so the
     thresholds are written once.
+
+    ``curves`` maps a rule's name to its budget curve ``(steps, values)`` (the quantity at
+    checkpoints along training, the last at the end): each gets the plateau rule
+    (:func:`mitheory.stats.plateau_status`), stored as ``evidence["plateau"][name]`` and stated
+    at the head of ``notes`` ("... plateaued at 3000 steps" or "... still rising at 3000
+    steps"), so a verdict says whether its number had converged.
 
     Raises
     ------
@@ -126,5 +134,13 @@ def threshold_verdict(
                  + "; not supported when " + " or ".join(r.text("refuted") for r in rules)
                  + "; inconclusive otherwise")
     ev = {**{r.name: float(values[r.name]) for r in rules}, **(evidence or {})}
+    if curves:
+        unknown = sorted(set(curves) - {r.name for r in rules})
+        if unknown:
+            raise ValueError(f"curves names no rule: {unknown}")
+        status = {name: plateau_status(*curve) for name, curve in curves.items()}
+        ev["plateau"] = {name: st["text"] for name, st in status.items()}
+        head = "; ".join(f"{name} {st['text']}" for name, st in status.items())
+        notes = head + (f". {notes}" if notes else "")
     return claim_verdict(claim, verdict, evidence=ev, criterion=criterion, protocol=protocol,
                          n_seeds=n_seeds, notes=notes)

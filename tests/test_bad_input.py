@@ -1046,6 +1046,15 @@ add("factor_targets", Entry(lambda: (api("factor_targets"), {
 add("trend_status", Entry(call("trend_status", values=[0.5, 0.6, 0.61]),
                           extra=(("values nan", "values", override({"values": [0.5, np.nan]})),
                                  ("tol<0", "tol", override({"tol": -0.1})))))
+add("plateau_status", Entry(call("plateau_status", steps=[1, 2, 4], values=[0.5, 0.6, 0.61]),
+                            extra=(("values nan", "values",
+                                    override({"values": [0.5, 0.6, np.nan]})),
+                                   ("steps not increasing", "steps",
+                                    override({"steps": [1, 4, 2]})),
+                                   ("length mismatch", "steps", override({"steps": [1, 2]})),
+                                   ("tol<0", "tol", override({"tol": -0.1})))))
+add("log_checkpoints", Entry(call("log_checkpoints", steps=3000, n=4),
+                             positive=("steps", "n")))
 add("param_groups", Entry(lambda: (api("param_groups"), {"model": nn.Linear(3, 2),
                                                          "weight_decay": 0.1}),
                           extra=(("model not a module", "model", override({"model": 3.0})),
@@ -1066,6 +1075,7 @@ add("warmup_cosine", Entry(call("warmup_cosine", step=3, total=10, warmup=2, bas
 SKIP: dict[str, str] = {
     "BOX_CONDITIONALS": "constant tuple of option names",
     "MU_NORM_TOL": "constant tolerance",
+    "PLATEAU_TOL": "constant tolerance of the plateau rule",
     "PROCESS_NAMES": "constant tuple of option names",
     "LatentProcess": "base class of the processes; its methods are tested on subclasses",
     "ViewBatch": "dataclass of tensors returned by the processes",

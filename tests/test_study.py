@@ -23,6 +23,20 @@ def test_threshold_verdict_decides_as_its_criterion_says(r2, excess, want):
     assert v["evidence"] == {"R^2": r2, "excess": excess}
 
 
+def test_threshold_verdict_states_the_plateau_of_each_curve():
+    v = threshold_verdict("C3", {"R^2": 0.93, "excess": 0.05}, [R2, EXCESS], subject="ER",
+                          curves={"R^2": ([100, 200, 400], [0.6, 0.85, 0.93]),
+                                  "excess": ([100, 200, 400], [0.2, 0.055, 0.05])},
+                          notes="two seeds")
+    assert v["evidence"]["plateau"] == {
+        "R^2": "still rising at 400 steps (last change +0.080)",
+        "excess": "plateaued at 400 steps (last change -0.005)"}
+    assert v["notes"] == ("R^2 still rising at 400 steps (last change +0.080); excess plateaued "
+                          "at 400 steps (last change -0.005). two seeds")
+    with pytest.raises(ValueError, match="curves names no rule"):
+        threshold_verdict("C3", {"R^2": 0.9}, [R2], subject="ER", curves={"other": ([1], [0.1])})
+
+
 def test_threshold_verdict_rejects_bad_rules_and_values():
     with pytest.raises(ValueError, match="rules"):
         threshold_verdict("C2", {}, [], subject="x")

@@ -24,7 +24,8 @@ from mitheory.train._image import (ImageEncoder, ImageMethod, ImageTrainConfig, 
                                    save_checkpoint, train_images)
 from mitheory.train._image_eval import (CIRCULAR_FACTORS, FactorSplit, factor_targets,
                                         identifiability_summary, image_identifiability,
-                                        knn_monitor, knn_predict, linear_probe, trend_status)
+                                        knn_monitor, knn_predict, linear_probe)
+from mitheory.stats import trend_status  # re-exported: the image studies' plateau rule
 
 __all__ = [
     "BYOL", "CONCEPTS", "EMATarget", "ERBYOL", "ERGaussian", "FitResult", "InfoNCE", "MINC", "MMI",

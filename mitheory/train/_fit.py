@@ -5,7 +5,8 @@ downstream linear probe on a task defined from the true content (``stats.downstr
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from mitheory import stats
@@ -20,11 +21,16 @@ from mitheory.train._method import SSLMethod, make_method, method_spec
 
 @dataclass
 class FitResult:
-    """A trained method, its training record and its identifiability evaluation."""
+    """A trained method, its training record and its identifiability evaluation.
+
+    ``curve`` is the budget curve: one ``{"step": s, "<block>": {"linear": r2, "kernel": r2}}``
+    per checkpoint (the last is the final evaluation, at the end of training).
+    """
 
     method: SSLMethod
     train: TrainResult
     evaluation: dict[str, Any]
+    curve: list[dict[str, Any]] = field(default_factory=list)
 
     def r2(self, block: str = "content") -> dict[str, float]:
         """``{"linear": r2, "kernel": r2}`` of one block (``content``, ``style`` or ``all``)."""
@@ -45,7 +51,7 @@ def fit_and_evaluate(
     name: str, process: Any, train_cfg: TrainConfig, *, seed_train: Seed, seed_eval: Seed,
     dim_out: int | None = None, hidden: tuple[int, ...] = (128, 128, 128), n_fit: int = 4096,
     n_eval: int = 4096, n_kernel_fit: int = 1500, kernel: bool = True,
-    style_baseline: bool = False, **options: Any,
+    style_baseline: bool = False, checkpoints: Sequence[int] = (), **options: Any,
 ) -> FitResult:
     """``make_method`` -> ``train`` -> ``evaluate_identifiability`` on one process.
 
@@ -61,18 +67,41 @@ def fit_and_evaluate(
         Representation size (default: :func:`representation_dim`).
     hidden, n_fit, n_eval, n_kernel_fit, kernel, style_baseline
         As in ``make_method`` and ``evaluate_identifiability``.
+    checkpoints : sequence of int
+        Steps (in ``1..train_cfg.steps``) at which the R^2 of every block is also measured,
+        on the same evaluation samples (``seed_eval``) as the final one, for the budget curve
+        ``FitResult.curve``. Evaluating does not change the training run.
 
     Returns
     -------
     FitResult
     """
     d = representation_dim(name, process, **options) if dim_out is None else dim_out
+    at = sorted({check_int(s, "checkpoints", minimum=1) for s in checkpoints})
+    if at and at[-1] > train_cfg.steps:
+        raise ValueError(f"checkpoints must be <= steps={train_cfg.steps}, got {at[-1]}")
     method = make_method(name, dim_in=process.dim_x, dim_out=d, hidden=hidden, **options)
-    res = train(method, process, train_cfg, seed=seed_train)
-    ev = evaluate_identifiability(method, process, n_fit=n_fit, n_eval=n_eval,
-                                  n_kernel_fit=n_kernel_fit, kernel=kernel, seed=seed_eval,
-                                  style_baseline=style_baseline)
-    return FitResult(method, res, ev)
+
+    def evaluate(m: SSLMethod, baseline: bool) -> dict[str, Any]:
+        return evaluate_identifiability(m, process, n_fit=n_fit, n_eval=n_eval,
+                                        n_kernel_fit=n_kernel_fit, kernel=kernel, seed=seed_eval,
+                                        style_baseline=baseline)
+
+    curve: list[dict[str, Any]] = []
+
+    def record(step: int, m: SSLMethod) -> None:
+        if step in at and step < train_cfg.steps:
+            ev = evaluate(m, False)
+            curve.append({"step": step, **{b: ev[b] for b in _BLOCKS if b in ev}})
+
+    res = train(method, process, train_cfg, seed=seed_train, callback=record if at else None)
+    ev = evaluate(method, style_baseline)
+    if at:
+        curve.append({"step": train_cfg.steps, **{b: ev[b] for b in _BLOCKS if b in ev}})
+    return FitResult(method, res, ev, curve)
+
+
+_BLOCKS = ("content", "style", "all")
 
 
 def probe_accuracy(method: SSLMethod, process: Any, *, n_fit: int, n_eval: int,

@@ -19,7 +19,7 @@ from numpy.typing import ArrayLike
 from mitheory import stats
 from mitheory._rng import spawn
 from mitheory._types import Seed
-from mitheory._validate import (check_array, check_factors, check_finite_number,
+from mitheory._validate import (check_array, check_factors,
                                 check_finite_tensor, check_image_batch, check_int,
                                 check_labels, check_positive, check_same_length)
 from mitheory.generative.images import SHAPE_NAMES, ImageWorld
@@ -243,17 +243,3 @@ def identifiability_summary(evaluation: dict[str, Any], world: ImageWorld,
                 r2[n]["kernel"] - style_from_content[n]["kernel"] for n in style),
             "probe_accuracy": evaluation["probe"]["accuracy"],
             "knn_accuracy": evaluation["knn"]["accuracy"]}
-
-
-def trend_status(values: list[float], *, tol: float = 0.01) -> str:
-    """``"plateaued"`` when the last two values are within ``tol``, else ``"still rising"`` or
-    ``"still falling"``; ``"one checkpoint only"`` for fewer than two values."""
-    check_finite_number(tol, "tol")
-    if tol < 0:
-        raise ValueError(f"tol must be >= 0, got {tol!r}")
-    vals = [check_finite_number(v, "values") for v in values]
-    if len(vals) < 2:
-        return "one checkpoint only"
-    values = vals
-    d = values[-1] - values[-2]
-    return "plateaued" if abs(d) <= tol else ("still rising" if d > 0 else "still falling")

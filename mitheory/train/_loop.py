@@ -7,17 +7,20 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from tqdm.auto import tqdm
 
 from mitheory._rng import as_generator, spawn
 from mitheory._types import Seed
-from mitheory._validate import check_int, check_method, check_positive, check_process
+from mitheory._validate import (check_int, check_method, check_option, check_positive,
+                                check_process)
 from mitheory.models import init_linear_
 from mitheory.train._method import EMATarget, SSLMethod
+from mitheory.train._optim import warmup_cosine
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,11 @@ class TrainConfig:
         Show a tqdm progress bar (only when stderr is a terminal).
     log_every : int
         Record the loss every ``log_every`` steps.
+    lr_schedule : {"constant", "cosine"}
+        ``"cosine"``: linear warmup over ``warmup_steps``, then cosine decay to 0
+        (:func:`~mitheory.train.warmup_cosine`), set before every step.
+    warmup_steps : int
+        Warmup steps of the cosine schedule (``0 <= warmup_steps < steps``).
     """
 
     steps: int = 2000
@@ -46,6 +54,8 @@ class TrainConfig:
     device: str = "auto"
     progress: bool = True
     log_every: int = 50
+    lr_schedule: Literal["constant", "cosine"] = "constant"
+    warmup_steps: int = 0
 
 
 @dataclass
@@ -75,7 +85,8 @@ def resolve_device(device: str) -> torch.device:
     return dev
 
 
-def train(method: SSLMethod, process: Any, cfg: TrainConfig, *, seed: Seed = 0) -> TrainResult:
+def train(method: SSLMethod, process: Any, cfg: TrainConfig, *, seed: Seed = 0,
+          callback: Callable[[int, SSLMethod], None] | None = None) -> TrainResult:
     """Train ``method`` (an ``SSLMethod``) on positive pairs drawn from ``process``.
 
     Parameters
@@ -87,6 +98,10 @@ def train(method: SSLMethod, process: Any, cfg: TrainConfig, *, seed: Seed = 0) 
     cfg : TrainConfig
     seed : int or Generator
         Seeds the initialisation and the data stream (two named streams).
+    callback : callable, optional
+        ``callback(steps_done, method)`` after every optimiser step (e.g. an evaluation at
+        chosen steps). It is called with the method in eval mode and must not change its
+        parameters or draw from the training stream, so the run is the same with or without it.
 
     Raises
     ------
@@ -97,9 +112,15 @@ def train(method: SSLMethod, process: Any, cfg: TrainConfig, *, seed: Seed = 0) 
     check_process(process)
     if not isinstance(cfg, TrainConfig):
         raise TypeError(f"cfg must be a TrainConfig, got {type(cfg).__name__}")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable, got {type(callback).__name__}")
     check_int(cfg.steps, "steps", minimum=1)
     check_int(cfg.batch_size, "batch_size", minimum=2)
     check_positive(cfg.lr, "lr")
+    check_option(cfg.lr_schedule, "lr_schedule", ("constant", "cosine"))
+    check_int(cfg.warmup_steps, "warmup_steps", minimum=0)
+    if cfg.warmup_steps >= cfg.steps and cfg.lr_schedule == "cosine":
+        raise ValueError(f"warmup_steps must be < steps={cfg.steps}, got {cfg.warmup_steps}")
     ss_init, ss_data = spawn(seed, 2)
     device = resolve_device(cfg.device)
     init_linear_(method, ss_init)
@@ -114,6 +135,9 @@ def train(method: SSLMethod, process: Any, cfg: TrainConfig, *, seed: Seed = 0) 
                disable=not (cfg.progress and sys.stderr.isatty()))
     t0 = time.perf_counter()
     for step in bar:
+        if cfg.lr_schedule == "cosine":
+            for g in opt.param_groups:
+                g["lr"] = warmup_cosine(step, cfg.steps, cfg.warmup_steps, cfg.lr)
         batch = process.sample_pairs(cfg.batch_size, seed=rng)
         x_neg = None
         if method.needs_negatives:
@@ -131,6 +155,12 @@ def train(method: SSLMethod, process: Any, cfg: TrainConfig, *, seed: Seed = 0) 
         if step % cfg.log_every == 0 or step == cfg.steps - 1:
             result.losses.append((step, float(loss.detach())))
             bar.set_postfix(loss=f"{float(loss.detach()):.4f}")
+        if callback is not None:
+            t_cb = time.perf_counter()
+            method.eval()
+            callback(step + 1, method)
+            method.train()
+            t0 += time.perf_counter() - t_cb  # wall_time_s counts training only
     result.wall_time_s = time.perf_counter() - t0
     result.steps = cfg.steps
     method.eval()
