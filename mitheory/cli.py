@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import dataclasses
 import inspect
 import io
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from mitheory._rng import seed_everything
+from mitheory.grid import distributed_share, open_journal
 
 
 def _flag(name: str) -> str:
@@ -76,6 +78,9 @@ def build_parser(config_cls: type, *, description: str | None = None,
     p.add_argument("--out", type=Path, default=None,
                    help="output folder (default: the repository's figures/)")
     p.add_argument("--no-save", action="store_true", help="compute and print, write nothing")
+    p.add_argument("--resume", action="store_true",
+                   help="reuse the finished cells journalled in <out>/<study>.cells.jsonl by an "
+                        "interrupted run of the same configuration")
     p.add_argument("--threads", type=int, default=1,
                    help="torch and BLAS threads (default 1: fastest for the small models of the "
                         "laptop-scale defaults, and robust on a shared machine; raise it for "
@@ -149,25 +154,40 @@ def run_study(
     seed_everything(int(seed))
     if ns.threads < 1:
         raise SystemExit(f"--threads must be >= 1, got {ns.threads}")
+    if ns.resume and ns.no_save:
+        raise SystemExit(f"{name}: --resume needs the output folder (drop --no-save)")
+    journal: Any = contextlib.nullcontext()
     if not ns.no_save:  # fail before the (possibly long) run, not after it
         try:
-            check_writable_dir(ns.out)
+            out = check_writable_dir(ns.out)
+            journal = open_journal(out / f"{name}.cells.jsonl", dataclasses.asdict(cfg),
+                                   resume=ns.resume)
         except OSError as exc:
             raise SystemExit(f"{name}: --out: {exc}") from None
+        except ValueError as exc:  # --resume from a different configuration or a bad journal
+            raise SystemExit(f"{name}: {exc}") from None
     import torch
     from threadpoolctl import threadpool_limits
 
     torch.set_num_threads(ns.threads)
     t0 = time.perf_counter()
-    with threadpool_limits(ns.threads):
-        results = run(cfg)
+    try:
+        with threadpool_limits(ns.threads), journal:
+            results = run(cfg)
+    except ValueError as exc:
+        if str(exc).startswith("resume:"):
+            raise SystemExit(f"{name}: {exc}") from None
+        raise
     wall = time.perf_counter() - t0
+    if distributed_share()[0] != 0:  # under torchrun, rank 0 prints and saves the whole grid
+        return results
     results = {**results, "wall_time_run_s": wall}
     tabs = tables(results) if tables else {}
     for tname, rows in tabs.items():
         print(f"\n{tname}:\n" + table_to_markdown(rows))
     for c in results.get("claims", []):
-        print(f"[{c['claim']}] {c['verdict']}: {c['criterion']}")
+        print(f"[{c['claim']}] {c['verdict']}: {c['criterion']}"
+              + (f" ({c['notes']})" if c.get("notes") else ""))
     print(f"{name}: run took {wall:.1f} s")
     if not ns.no_save:
         fig = None
@@ -202,20 +222,34 @@ def _call(args: tuple) -> Any:
 
 
 def parallel_map(fn: Callable[..., Any], arg_tuples: Sequence[tuple], *, workers: int = 1,
-                 threads: int = 1, seed: int = 0) -> list[Any]:
+                 threads: int = 1, seed: int = 0,
+                 on_result: Callable[[int, Any], None] | None = None) -> list[Any]:
     """``[fn(*a) for a in arg_tuples]``, in ``workers`` spawned processes when ``workers > 1``.
 
     Each cell of a study grid is seeded by its own indices, so the results are identical whatever
     the number of workers; ``fn`` must be a module-level function (it is pickled). Worker
-    processes run ``threads`` torch/BLAS threads each.
+    processes run ``threads`` torch/BLAS threads each. ``on_result(i, result)`` is called in this
+    process as soon as cell ``i`` finishes (in completion order), e.g. to journal it.
     """
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
     if workers == 1 or len(arg_tuples) <= 1:
-        return [fn(*a) for a in arg_tuples]
+        out = []
+        for i, a in enumerate(arg_tuples):
+            out.append(fn(*a))
+            if on_result is not None:
+                on_result(i, out[-1])
+        return out
     import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor, as_completed
 
     with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
                              initializer=_worker_init, initargs=(threads, seed)) as ex:
-        return list(ex.map(_call, [(fn, a) for a in arg_tuples]))
+        futures = {ex.submit(_call, (fn, a)): i for i, a in enumerate(arg_tuples)}
+        results: dict[int, Any] = {}
+        for fut in as_completed(futures):
+            i = futures[fut]
+            results[i] = fut.result()
+            if on_result is not None:
+                on_result(i, results[i])
+    return [results[i] for i in range(len(arg_tuples))]

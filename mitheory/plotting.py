@@ -185,6 +185,33 @@ def subplots(nrows: int = 1, ncols: int = 1, *, axsize: tuple[float, float] = (3
     return fig, axes
 
 
+def budget_curves(ax: Any, rows: Sequence[Mapping[str, Any]], y: str, *, hue: str,
+                  label: str | None = None, style: str | None = None,
+                  legend: bool = True) -> None:
+    """One training-budget curve per row (``row["curve"]["step"]`` against ``row["curve"][y]``)
+    on a log-step axis, coloured by ``row[hue]`` and, with ``style``, dashed per ``row[style]``;
+    the legend names both."""
+    import seaborn as sns
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import ScalarFormatter
+
+    hues = list(dict.fromkeys(r[hue] for r in rows))
+    styles = list(dict.fromkeys(r[style] for r in rows)) if style else []
+    colors = dict(zip(hues, sns.color_palette(n_colors=max(len(hues), 1))))
+    dashes = ["-", "--", ":", "-.", (0, (3, 1, 1, 1)), (0, (5, 1))]
+    for r in rows:
+        c = r["curve"]
+        ax.plot(c["step"], c[y], marker=".", color=colors[r[hue]], lw=1.2,
+                ls=dashes[styles.index(r[style]) % len(dashes)] if style else "-")
+    ax.set(xscale="log", xlabel="training steps", ylabel=label or y)
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    if legend:
+        handles = [Line2D([], [], color=colors[h], label=h) for h in hues] + [
+            Line2D([], [], color="k", ls=dashes[i % len(dashes)], label=v)
+            for i, v in enumerate(styles)]
+        ax.legend(handles=handles, fontsize="x-small", ncol=2)
+
+
 def check_writable_dir(out_dir: str | Path | None) -> Path:
     """Create ``out_dir`` (default :func:`default_figures_dir`) and check a file can be written
     there; raise ``PermissionError``/``OSError`` with a clear message otherwise. Returns it."""

@@ -24,9 +24,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from mitheory import generative, train as tr
+from mitheory.grid import current_journal, grid_devices, run_grid
 from mitheory.models import paper_hidden
-from mitheory.study import Threshold, group_rows, int_seed, mean_sd, parallel_map, run_study
-from mitheory.study import spawn, subplots, threshold_verdict
+from mitheory.plotting import budget_curves
+from mitheory.stats import log_checkpoints, plateau_status
+from mitheory.study import Threshold, group_rows, int_seed, mean_sd, run_study, spawn, subplots
+from mitheory.study import threshold_verdict
 
 ZIMMERMANN = ("sphere_vmf", "box_normal", "box_laplace")
 
@@ -42,7 +45,9 @@ class Config:
     steps: int = 3000  # training steps per cell
     zimmermann_steps_factor: int = 1  # step multiplier on sphere/box (cl-ica trains 3x longer)
     batch_size: int = 256  # positive pairs per step
-    lr: float = 2e-3  # Adam learning rate
+    lr: float = 2e-3  # Adam learning rate (peak rate of the cosine schedule)
+    lr_schedule: str = "constant"  # constant, or cosine (5% linear warmup, decay to 0)
+    n_checkpoints: int = 4  # log2-spaced R^2 evaluations along training (the budget curves)
     hidden: tuple[int, ...] = (64, 64, 64)  # encoder hidden widths (ignored with paper_encoder)
     paper_encoder: bool = False  # n -> 10n -> 50n x4 -> 10n -> out (cl-ica get_mlp)
     kappa: float = 10.0  # vMF concentration of the sphere process (and tau = 1/kappa)
@@ -51,7 +56,7 @@ class Config:
     n_eval: int = 4096  # held-out samples R^2 is scored on
     n_kernel_fit: int = 800  # fit samples of the kernel ridge (O(n^3))
     device: str = "auto"  # auto, cpu or cuda[:i]
-    workers: int = 2  # cells run in parallel processes, one thread each (results do not change)
+    workers: int = 2  # CPU worker processes, one thread each (one per GPU when GPUs are seen)
 
 
 QUICK = replace(Config(), settings=("sphere_vmf", "cs_p1.0"),
@@ -72,20 +77,21 @@ def _options(cfg: Config, name: str, proc) -> dict:
     return {"kappa": cfg.er_kappa} if name == "er" else {}
 
 
-def _cell(cfg: Config, si: int, rep: int, oi: int) -> dict:
+def _cell(cfg: Config, si: int, rep: int, oi: int, device: str) -> dict:
     """Train and evaluate one (setting, replicate, objective) cell; seeded by its indices."""
     setting, name = cfg.settings[si], cfg.objectives[oi]
     # one process (mixing g, covariances) per setting and replicate, shared by the objectives
     proc = generative.make_process(setting, seed=int_seed((cfg.seed, si, rep)))
     steps = cfg.steps * (cfg.zimmermann_steps_factor if setting in ZIMMERMANN else 1)
     ss_train, ss_eval = spawn((cfg.seed, si, rep, oi + 1), 2)
-    tcfg = tr.TrainConfig(steps=steps, batch_size=cfg.batch_size, lr=cfg.lr, device=cfg.device,
-                          progress=cfg.workers == 1)
+    tcfg = tr.TrainConfig(steps=steps, batch_size=cfg.batch_size, lr=cfg.lr, device=device,
+                          progress=cfg.workers == 1, lr_schedule=cfg.lr_schedule,
+                          warmup_steps=steps // 20 if cfg.lr_schedule == "cosine" else 0)
     fit = tr.fit_and_evaluate(
         name, proc, tcfg, seed_train=ss_train, seed_eval=ss_eval, n_fit=cfg.n_fit,
         n_eval=cfg.n_eval, n_kernel_fit=cfg.n_kernel_fit, style_baseline=oi == 0,
         hidden=paper_hidden(proc.dim_x) if cfg.paper_encoder else cfg.hidden,
-        **_options(cfg, name, proc))
+        checkpoints=log_checkpoints(steps, cfg.n_checkpoints), **_options(cfg, name, proc))
     ev = fit.evaluation
     tail = (f"style lin {ev['style']['linear']:.3f} ker {ev['style']['kernel']:.3f}"
             if "style" in ev else f"MCC {ev['mcc']:.3f}")
@@ -93,14 +99,20 @@ def _cell(cfg: Config, si: int, rep: int, oi: int) -> dict:
           f"ker {ev['content']['kernel']:.3f} | {tail} ({fit.train.wall_time_s:.1f} s)",
           flush=True)
     return {"setting": setting, "objective": name, "replicate": rep,
-            "train": fit.train.to_dict(), **ev}
+            "train": fit.train.to_dict(), **ev, "curve": fit.curve}
 
 
 def run(cfg: Config) -> dict:
+    for field, names in (("settings", generative.PROCESS_NAMES), ("objectives", tr.method_names())):
+        unknown = [v for v in getattr(cfg, field) if v not in names]
+        if unknown:  # before any training
+            raise ValueError(f"{field}: unknown {unknown}; choose from {list(names)}")
     cells = [(si, rep, oi) for si in range(len(cfg.settings)) for rep in range(cfg.n_seeds)
              for oi in range(len(cfg.objectives))
              if not (cfg.objectives[oi] == "er_gaussian" and cfg.settings[si] == "sphere_vmf")]
-    runs = parallel_map(_cell, [(cfg, *c) for c in cells], workers=cfg.workers)
+    devices = grid_devices(cfg.device, cfg.workers)
+    runs = run_grid(_cell, [(cfg, *c, devices[k % len(devices)]) for k, c in enumerate(cells)],
+                    keys=cells, workers=len(devices), journal=current_journal())
     for r, (si, rep, oi) in zip(runs, cells):  # style-from-content depends on the process only
         if oi > 0 and "style" in r:
             r["style_from_content"] = runs[cells.index((si, rep, 0))]["style_from_content"]
@@ -117,6 +129,13 @@ def summarise(runs) -> list[dict]:
                 m, s = mean_sd(r[key][kind] for r in group if key in r)
                 row[f"{key}_r2_{kind}"], row[f"{key}_r2_{kind}_sd"] = m, s
         row["mcc"] = mean_sd(r["mcc"] for r in group)[0]
+        steps = [c["step"] for c in group[0]["curve"]]
+        row["curve"] = {"step": steps, **{
+            f"{b}_r2_{k}": [mean_sd(r["curve"][i][b][k] for r in group)[0]
+                            for i in range(len(steps))]
+            for b in ("content", "style", "all") if b in group[0]["curve"][0]
+            for k in ("linear", "kernel")}}
+        row["plateau"] = plateau_status(steps, row["curve"]["content_r2_kernel"])["text"]
         rows.append(row)
     return rows
 
@@ -134,24 +153,36 @@ def verdicts(runs, cfg) -> list[dict]:
     sph = [r for r in rows if r["setting"] == "sphere_vmf"]
     er_sph = [r for r in sph if r["objective"] == "er"]
     if er_sph:
+        c = er_sph[0]["curve"]
         out.append(threshold_verdict(
             "C2", {C2_RULE.name: er_sph[0]["content_r2_linear"]}, [C2_RULE],
             subject="ER on sphere+vMF", evidence={"all_sphere": sph}, protocol="reconstructed",
-            n_seeds=cfg.n_seeds))
+            n_seeds=cfg.n_seeds, curves={C2_RULE.name: (c["step"], c["content_r2_linear"])}))
     # ER in the latent's geometry (train.er_in_geometry): Euclidean on the content/style
     # settings; the spherical form's rows are reported beside it
     er_cs = "er_gaussian" if "er_gaussian" in cfg.objectives else "er"
     cs = [r for r in rows if r["setting"].startswith("cs_") and r["objective"] == er_cs]
     if cs:
-        values = {C3_RULES[0].name: min(r["content_r2_kernel"] for r in cs),
-                  C3_RULES[1].name: max(r["style_r2_kernel"] - r["style_from_content_r2_kernel"]
-                                            for r in cs)}
+        def content(r, i=None):
+            return r["content_r2_kernel"] if i is None else r["curve"]["content_r2_kernel"][i]
+
+        def excess(r, i=None):  # style R^2 beyond what the true content predicts of style
+            v = r["style_r2_kernel"] if i is None else r["curve"]["style_r2_kernel"][i]
+            return v - r["style_from_content_r2_kernel"]
+
+        (c3_content, c3_style), steps = C3_RULES, cs[0]["curve"]["step"]
+        values = {c3_content.name: min(map(content, cs)), c3_style.name: max(map(excess, cs))}
+        curves = {c3_content.name: (steps, [min(content(r, i) for r in cs)
+                                            for i in range(len(steps))]),
+                  c3_style.name: (steps, [max(excess(r, i) for r in cs)
+                                          for i in range(len(steps))])}
         sph_er = [r for r in rows if r["setting"].startswith("cs_") and r["objective"] == "er"]
         out.append(threshold_verdict("C3", values, C3_RULES,
                                      subject=f"ER on content/style ({er_cs}"
                                      + (", the latent's geometry)" if er_cs == "er_gaussian"
                                         else "; er_gaussian not run)"),
                                      protocol="reconstructed", n_seeds=cfg.n_seeds,
+                                     curves=curves,
                                      evidence={"objective": er_cs, "rows": cs,
                                                "spherical_er_rows": sph_er}))
     return out
@@ -167,29 +198,34 @@ def table(results: dict) -> list[dict]:
              "content R2 ker": ms(r, "content_r2_kernel"),
              "style R2 lin": ms(r, "style_r2_linear"), "style R2 ker": ms(r, "style_r2_kernel"),
              "style-from-true-content R2 ker": ms(r, "style_from_content_r2_kernel"),
-             "MCC": f"{r['mcc']:.3f}"} for r in results["summary"]]
+             "MCC": f"{r['mcc']:.3f}", "content R2 ker budget": r["plateau"]}
+            for r in results["summary"]]
 
 
 def plot(results: dict):
     import pandas as pd
     import seaborn as sns
 
-    df = pd.DataFrame(results["summary"])
-    fig, axes = subplots(2, 2, axsize=(4.2, 2.4), sharey=True)
+    rows = results["summary"]
+    df = pd.DataFrame(rows)
+    fig, axes = subplots(3, 2, axsize=(4.2, 2.4))
     for j, key in enumerate(("content", "style")):
         for i, kind in enumerate(("linear", "kernel")):
             ax = axes[i][j]
-            col = f"{key}_r2_{kind}"
-            sns.barplot(df, x="setting", y=col, hue="objective", ax=ax)
+            sns.barplot(df, x="setting", y=f"{key}_r2_{kind}", hue="objective", ax=ax)
             if key == "style":
                 sns.scatterplot(df, x="setting", y=f"style_from_content_r2_{kind}", marker="_",
                                 s=300, color="k", ax=ax, label="style from true content")
             ax.set(ylim=(-0.1, 1.05), ylabel=f"{kind} R$^2$", xlabel="",
-                   title=f"{key} ({'all latents' if key == 'content' else 'style'} for sphere/box)"
-                   if key == "content" else key)
+                   title="content (all latents for sphere/box)" if key == "content" else key)
             ax.tick_params(axis="x", rotation=30)
-            if (i, j) != (0, 1):
-                ax.get_legend().remove() if ax.get_legend() else None
+            if (i, j) != (0, 1) and ax.get_legend():
+                ax.get_legend().remove()
+    for ax, key in zip(axes[2], ("content", "style")):  # the budget curves, line style: setting
+        budget_curves(ax, [r for r in rows if f"{key}_r2_kernel" in r["curve"]],
+                      f"{key}_r2_kernel", hue="objective", style="setting",
+                      label=f"{key} kernel R$^2$", legend=key == "style")
+        ax.set(ylim=(-0.1, 1.05), title=f"{key} kernel R$^2$ along training")
     return fig
 
 

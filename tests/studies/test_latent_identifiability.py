@@ -60,3 +60,20 @@ def test_main_quick_writes_files(tmp_path):
 def test_unknown_setting_is_rejected(tmp_path):
     with pytest.raises(ValueError, match="cs_p0.5"):
         li.main(["--quick", "--out", str(tmp_path), "--settings", "cs_p0.5"])
+
+
+def test_every_cell_has_a_budget_curve_and_every_verdict_its_plateau(quick_results):
+    from mitheory.stats import log_checkpoints, plateau_status
+    cfg = li.QUICK
+    for r in quick_results["runs"]:
+        assert [c["step"] for c in r["curve"]] == log_checkpoints(cfg.steps, cfg.n_checkpoints)
+        assert r["curve"][-1]["content"] == r["content"]  # the last point is the final number
+    for row in quick_results["summary"]:
+        c = row["curve"]
+        assert row["plateau"] == plateau_status(c["step"], c["content_r2_kernel"])["text"]
+    for claim in quick_results["claims"]:
+        plateau = claim["evidence"]["plateau"]
+        assert set(plateau) == {r.name for r in (li.C3_RULES if claim["claim"] == "C3"
+                                                 else (li.C2_RULE,))}
+        assert all(f"at {cfg.steps} steps" in t for t in plateau.values())
+        assert claim["notes"].startswith(next(iter(plateau)))
