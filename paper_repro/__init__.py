@@ -1,0 +1,1 @@
+"""Full-scale ImageNet SSL pretraining (torchrun) and linear evaluation of the papers' rows."""
