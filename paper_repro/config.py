@@ -47,7 +47,7 @@ class OptimConfig:
 
 @dataclass(frozen=True)
 class DataConfig:
-    root: str = ""  # ImageFolder root (root/train/<class>/*.jpg)
+    root: str = ""  # dataset root: root/train/<class>/*.jpg and root/val/<class>/*.jpg
     image_size: int = 224  # crop size of both views
     recipe: str = "vicreg"  # two-view augmentation recipe (mitheory.data.RECIPES)
     workers: int = 8  # decoding workers per process

@@ -37,7 +37,8 @@ from paper_repro.config import Config, check_world_size, config_diff, parse_args
 
 
 class NonFiniteLossError(FloatingPointError):
-    """A non-finite loss: ``step`` and ``term`` (``"loss"`` or the first non-finite term)."""
+    """A non-finite loss: ``step`` and ``term`` (``"loss"``, the first non-finite term, or the
+    embedding the objective found non-finite, e.g. ``"z_a"``)."""
 
     def __init__(self, step: int, term: str, value: float, detail: str = "") -> None:
         self.step, self.term, self.value = step, term, value
@@ -124,7 +125,12 @@ def forward_loss(model: nn.Module, x1: torch.Tensor, x2: torch.Tensor, step: int
     One all-reduce of the few scalars per step: every rank sees the same values, so a
     non-finite loss on any rank stops all of them at the same step (no rank left waiting).
     """
-    loss, terms = model(x1, x2)
+    try:
+        loss, terms = model(x1, x2)
+    except ValueError as exc:  # the objectives' input checks: "z_a is not finite (...)"
+        if "not finite" not in str(exc):
+            raise
+        raise NonFiniteLossError(step, str(exc).split()[0], float("nan"), f"({exc})") from exc
     names = ["loss", *terms]
     vec = torch.stack([loss.detach(), *(t.detach() for t in terms.values())]).float()
     if world_size > 1:
@@ -151,7 +157,8 @@ def make_optimizer(cfg: Config, method: nn.Module, lr: float) -> torch.optim.Opt
 # ---- data ----
 def default_train_loader(cfg: Config, *, rank: int, world_size: int, batch_size: int,
                          device: torch.device):
-    """``paper_repro.data``'s two-view loader (or its synthetic one) for this rank."""
+    """``paper_repro.data``'s two-view loader over ``data.root/train`` (or the synthetic one);
+    ``batch_size`` is this rank's share of ``run.batch_size``."""
     from paper_repro import data
 
     d = cfg.data
@@ -159,7 +166,8 @@ def default_train_loader(cfg: Config, *, rank: int, world_size: int, batch_size:
         return data.synthetic_loader(batch_size=batch_size, image_size=d.image_size,
                                      device=device, seed=cfg.run.seed + rank,
                                      num_classes=d.num_classes)
-    return data.make_train_loader(d.root, batch_size=batch_size, image_size=d.image_size,
+    return data.make_train_loader(str(Path(d.root) / "train"), batch_size=batch_size,
+                                  image_size=d.image_size,
                                   recipe=d.recipe, workers=d.workers, decoder=d.decoder,
                                   rank=rank, world_size=world_size, seed=cfg.run.seed,
                                   device=device)

@@ -9,6 +9,7 @@ kill-and-resume test stop a run at a chosen batch.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import torch
 
@@ -98,14 +99,16 @@ class EvalStandIn:
 def train_loader_factory(root, stall_at=None):
     """A ``make_loader`` for :func:`paper_repro.pretrain.train` over the ImageFolder ``root``."""
     def make(cfg, *, rank, world_size, batch_size, device):
-        return TwoViewStandIn(root, batch_size=batch_size, image_size=cfg.data.image_size,
+        assert str(cfg.data.root) == str(root), "the config must name the stand-in's root"
+        return TwoViewStandIn(Path(root) / "train", batch_size=batch_size,
+                              image_size=cfg.data.image_size,
                               recipe=cfg.data.recipe, rank=rank, world_size=world_size,
                               seed=cfg.run.seed, device=device, stall_at=stall_at)
     return make
 
 
-def eval_loader_factory(root):
-    """A ``make_loader`` for :func:`paper_repro.linear_eval.evaluate` over ``root``."""
+def eval_loader_factory():
+    """A ``make_loader`` for :func:`paper_repro.linear_eval.evaluate` (a split's root)."""
     def make(root_split, *, batch_size, image_size, train, rank, world_size, seed, device):
         return EvalStandIn(root_split, batch_size=batch_size, image_size=image_size,
                            train=train, rank=rank, world_size=world_size, seed=seed,
