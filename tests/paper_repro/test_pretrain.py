@@ -15,7 +15,8 @@ CONFIGS = Path(__file__).resolve().parents[2] / "paper_repro" / "configs"
 ROWS = sorted(p.stem for p in CONFIGS.glob("*.toml") if p.stem != "tiny")
 # MMI's joint covariance of 2 x 32 dims is singular on 8 samples: eps > 0 (as the objectives'
 # distributed test does for small batches)
-EXTRA = {"mmi": ["--model.options.eps=0.1"]}
+# BYOL's 4096-wide predictor is the slow part at toy width: a toy predictor too
+EXTRA = {"mmi": ["--model.options.eps=0.1"], "byol": ["--model.options.predictor_hidden=32"]}
 
 
 def tiny(row, root, out, *more):
