@@ -91,7 +91,7 @@ def _decode_pillow(data, min_size: tuple[int, int] | None) -> np.ndarray:
             # draft: libjpeg's DCT scaling by 1/2, 1/4 or 1/8, both sides kept >= min_size
             img.draft("RGB", (min_size[1], min_size[0]))
         img = img.convert("RGB")  # forces the full decode: truncated data raises here
-    return np.asarray(img)
+    return np.array(img)  # writable (np.asarray of a PIL image is read-only)
 
 
 def _decode_simplejpeg(data, min_size: tuple[int, int] | None) -> np.ndarray:
