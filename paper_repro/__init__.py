@@ -1,1 +1,2 @@
-"""Full-scale ImageNet SSL pretraining (torchrun) and linear evaluation of the papers' rows."""
+"""Full-scale ImageNet pretraining and linear evaluation (torchrun, one GPU or many nodes):
+JPEG decoding, two-view loaders, configs, pretraining and evaluation scripts."""

@@ -12,7 +12,8 @@ smoothing, train views RandomResizedCrop + flip, val Resize(256) + CenterCrop(22
 papers' lr / epochs / batch come from the config's ``[linear]`` (VICReg's README: lr 0.02).
 For the other rows the probe settings the dossiers do not give are listed as reconstructed in
 the JSON (the config's ``paper.reconstructed`` entries under ``linear.``). The kNN monitor is
-the weighted kNN of ``mitheory.train.knn_predict`` (k = 200, T = 0.1) on the same features.
+the weighted kNN of ``mitheory.train.knn_predict`` (k = 200, T = 0.1) on the same features;
+its bank is the augmented train split (``reconstructed``: banks usually take un-augmented views).
 """
 from __future__ import annotations
 
@@ -39,7 +40,8 @@ PLATEAU_TOL = 0.1  # top-1 points between the last two epochs for "plateaued"
 
 def default_eval_loader(root: str, *, batch_size: int, image_size: int, train: bool,
                         rank: int, world_size: int, seed: int, device: torch.device):
-    """``paper_repro.data.make_eval_loader`` over one split's ImageFolder root."""
+    """``paper_repro.data.make_eval_loader``: ``root/train`` augmented (``train=True``) or
+    ``root/val`` resized and centre-cropped."""
     from paper_repro import data
 
     return data.make_eval_loader(root, batch_size=batch_size, image_size=image_size,
@@ -144,8 +146,8 @@ def evaluate(checkpoint: str | Path, data_root: str | Path, *, out: str | Path |
                              f"world size {rt.world_size}")
         kw = dict(batch_size=lin.batch_size // rt.world_size, image_size=cfg.data.image_size,
                   rank=rt.rank, world_size=rt.world_size, seed=cfg.run.seed, device=rt.device)
-        train_loader = make_loader(str(root / "train"), train=True, **kw)
-        val_loader = make_loader(str(root / "val"), train=False, **kw)
+        train_loader = make_loader(str(root), train=True, **kw)
+        val_loader = make_loader(str(root), train=False, **kw)
 
         # ---- optim ----
         if lin.optimizer == "lars":
@@ -183,10 +185,13 @@ def evaluate(checkpoint: str | Path, data_root: str | Path, *, out: str | Path |
         # ---- kNN monitor (rank 0, one process's view of the splits) ----
         result: dict[str, Any] = {}
         if rt.rank == 0:
+            # the bank is the train split as the loader gives it: augmented (RRC + flip), since
+            # make_eval_loader has no un-augmented train split (solo-learn's bank has none)
             solo = dict(kw, rank=0, world_size=1)
-            tr_f, tr_y = _features(feats, make_loader(str(root / "train"), train=False,
-                                                      **solo), lin.knn_train_samples)
-            te_f, te_y = _features(feats, make_loader(str(root / "val"), train=False, **solo))
+            bank = make_loader(str(root), train=True, **solo)
+            bank.set_epoch(0)
+            tr_f, tr_y = _features(feats, bank, lin.knn_train_samples)
+            te_f, te_y = _features(feats, make_loader(str(root), train=False, **solo))
             knn = knn_accuracy(tr_f, tr_y, te_f, te_y, k=lin.knn_k,
                                temperature=lin.knn_temperature, n_classes=len(classes))
             result = _report(cfg, ck, curve, knn, ck_path, time.perf_counter() - t0)

@@ -166,8 +166,7 @@ def default_train_loader(cfg: Config, *, rank: int, world_size: int, batch_size:
         return data.synthetic_loader(batch_size=batch_size, image_size=d.image_size,
                                      device=device, seed=cfg.run.seed + rank,
                                      num_classes=d.num_classes)
-    return data.make_train_loader(str(Path(d.root) / "train"), batch_size=batch_size,
-                                  image_size=d.image_size,
+    return data.make_train_loader(d.root, batch_size=batch_size, image_size=d.image_size,
                                   recipe=d.recipe, workers=d.workers, decoder=d.decoder,
                                   rank=rank, world_size=world_size, seed=cfg.run.seed,
                                   device=device)

@@ -1,4 +1,5 @@
-"""A tiny ImageFolder of JPEGs (4 classes, 32 px) for the paper_repro tests."""
+"""Tiny ImageFolders of JPEGs for the paper_repro tests: a textured one (4 classes, 32 px) and
+one from the image world (paper_repro.make_imagefolder)."""
 from pathlib import Path
 
 import numpy as np
@@ -26,3 +27,13 @@ def write_imagefolder(root: Path, seed: int = 0) -> Path:
 @pytest.fixture(scope="session")
 def imagefolder(tmp_path_factory) -> Path:
     return write_imagefolder(tmp_path_factory.mktemp("imagefolder"))
+
+
+@pytest.fixture(scope="session")
+def tiny_folder(tmp_path_factory):
+    """24 train / 6 val JPEGs of 48x64 px in 3 classes (seed 0), by paper_repro.make_imagefolder."""
+    from paper_repro.make_imagefolder import write_imagefolder as write_world_folder
+
+    root = tmp_path_factory.mktemp("worldfolder")
+    write_world_folder(root, n_images=24, n_classes=3, n_val=6, size=(48, 64), seed=0)
+    return root

@@ -108,9 +108,10 @@ def train_loader_factory(root, stall_at=None):
 
 
 def eval_loader_factory():
-    """A ``make_loader`` for :func:`paper_repro.linear_eval.evaluate` (a split's root)."""
-    def make(root_split, *, batch_size, image_size, train, rank, world_size, seed, device):
-        return EvalStandIn(root_split, batch_size=batch_size, image_size=image_size,
+    """A ``make_loader`` for :func:`paper_repro.linear_eval.evaluate` (dataset root)."""
+    def make(root, *, batch_size, image_size, train, rank, world_size, seed, device):
+        return EvalStandIn(Path(root) / ("train" if train else "val"), batch_size=batch_size,
+                           image_size=image_size,
                            train=train, rank=rank, world_size=world_size, seed=seed,
                            device=device)
     return make

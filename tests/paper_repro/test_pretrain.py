@@ -89,3 +89,14 @@ def test_ema_target_follows_the_online_encoder(imagefolder, tmp_path):
     assert online.keys() == target.keys()
     # after updates the EMA target differs from the online weights but is not the init
     assert any(not torch.equal(online[k], target[k]) for k in online)
+
+
+def test_real_loaders_pretrain_and_evaluate(tiny_folder, tmp_path):
+    # paper_repro.data's own loaders (JPEG decoding, shards) end to end, one process
+    cfg = tiny("vicreg", tiny_folder, tmp_path, "--run.batch_size=6", "--run.max_steps=3",
+               "--linear.epochs=1", "--linear.batch_size=6")
+    res = pretrain.train(cfg, [])
+    assert res["step"] == 3 and np.isfinite(res["values"]["loss"])
+    ev = linear_eval.evaluate(tmp_path / "checkpoint.pt", tiny_folder)
+    assert ev["knn"]["n_test"] == 6  # every val image once
+    assert 0 <= ev["linear"]["top1"] <= 100
