@@ -17,7 +17,13 @@ from mitheory.data._augment import (
 )
 from mitheory.data._cifar import CIFARDataset
 from mitheory.data._folder import IMAGE_EXTENSIONS, ImageFolderDataset, pil_to_tensor
-from mitheory.data._views import RECIPES, TwoViewAugment, ViewRecipe, augment_view
+from mitheory.data._views import (
+    RECIPES,
+    TwoViewAugment,
+    ViewRecipe,
+    augment_after_crop,
+    augment_view,
+)
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -31,6 +37,7 @@ __all__ = [
     "adjust_contrast",
     "adjust_hue",
     "adjust_saturation",
+    "augment_after_crop",
     "augment_view",
     "color_jitter",
     "gaussian_blur",

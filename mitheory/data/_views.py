@@ -58,6 +58,14 @@ RECIPES: dict[str, tuple[ViewRecipe, ViewRecipe]] = {
 }
 
 
+def _float_images(x: torch.Tensor) -> torch.Tensor:
+    """uint8 images divided by 255, then checked as a float (B, 3, H, W) batch."""
+    if isinstance(x, torch.Tensor) and x.dtype == torch.uint8:
+        x = x.float() / 255.0
+    check_image_batch(x, "x")
+    return x
+
+
 def augment_view(x: torch.Tensor, recipe: ViewRecipe, size: int, *,
                  generator: torch.Generator) -> torch.Tensor:
     """One random view of every image of a batch.
@@ -76,14 +84,39 @@ def augment_view(x: torch.Tensor, recipe: ViewRecipe, size: int, *,
     -------
     torch.Tensor, shape (B, 3, size, size), float in [0, 1]
     """
-    if x.dtype == torch.uint8:
-        x = x.float() / 255.0
-    check_image_batch(x, "x")
+    x = _float_images(x)
     n, dev, r = x.shape[0], x.device, recipe
     boxes = A.sample_crop_boxes(n, x.shape[-2], x.shape[-1], scale=r.crop_scale,
                                 ratio=r.crop_ratio, generator=generator, device=dev)
-    y = A.resized_crop(x, boxes, size)
-    y = A.hflip(y, A._bernoulli(n, r.flip_p, generator, dev))
+    return augment_after_crop(A.resized_crop(x, boxes, size), r, generator=generator)
+
+
+def augment_after_crop(x: torch.Tensor, recipe: ViewRecipe, *,
+                       generator: torch.Generator) -> torch.Tensor:
+    """Every step of a view's recipe after its random resized crop, batched on ``x``'s device.
+
+    Flip, colour jitter, grayscale, blur and solarize in ``recipe``'s order, for images that
+    were already cropped (e.g. per image on CPU by a data loader's workers).
+    ``augment_view(x, r, s, generator=g)`` equals this function applied to the crop that
+    ``augment_view`` draws first from the same ``g``.
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape (B, 3, S, S)
+        Cropped images, float or uint8 as in :func:`augment_view`; the blur kernel is
+        ``blur_kernel_frac`` of the width ``S``.
+    recipe : ViewRecipe
+        Its ``crop_*`` fields are not used.
+    generator : torch.Generator
+        As in :func:`augment_view`.
+
+    Returns
+    -------
+    torch.Tensor, shape (B, 3, S, S), float in [0, 1], like :func:`augment_view`.
+    """
+    x = _float_images(x)
+    n, dev, r, size = x.shape[0], x.device, recipe, x.shape[-1]
+    y = A.hflip(x, A._bernoulli(n, r.flip_p, generator, dev))
     if r.jitter_p > 0:
         y = A.color_jitter(y, brightness=r.brightness, contrast=r.contrast,
                            saturation=r.saturation, hue=r.hue, generator=generator, p=r.jitter_p)

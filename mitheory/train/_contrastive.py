@@ -34,7 +34,7 @@ class InfoNCE(SSLMethod):
         z_neg = self.encode(x_neg, "x_neg") if x_neg is not None else None
         z_a, z_b = self.encode_pair(x_a, x_b)
         return obj.infonce_loss(z_a, z_b, z_neg, tau=self.tau, similarity=self.similarity,
-                                denominator=self.denominator)
+                                denominator=self.denominator, gather=self.gather)
 
 
 def _dot(options) -> bool:

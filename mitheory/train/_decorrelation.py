@@ -37,7 +37,8 @@ class MMI(SSLMethod):
 
     def loss(self, x_a, x_b, x_neg=None):
         return obj.mmi_loss(*self.encode_pair(x_a, x_b), method=self.logdet,
-                            order=self.order, beta=self.beta, eps=self.eps)
+                            order=self.order, beta=self.beta, eps=self.eps,
+                            gather=self.gather)
 
 
 register_objective("vicreg", obj.vicreg_loss, concept="decorrelation",

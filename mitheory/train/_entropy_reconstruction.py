@@ -50,8 +50,10 @@ class ERGaussian(SSLMethod):
         z_a, z_b = self.encode_pair(x_a, x_b)
         if self.learn_sigma:
             return obj.er_gaussian_loss(z_a, z_b, log_sigma=self.log_sigma,
-                                        kde_sigma=self.sigma, **self.loss_kw)
-        return obj.er_gaussian_loss(z_a, z_b, sigma=self.sigma, **self.loss_kw)
+                                        kde_sigma=self.sigma, gather=self.gather,
+                                        **self.loss_kw)
+        return obj.er_gaussian_loss(z_a, z_b, sigma=self.sigma, gather=self.gather,
+                                    **self.loss_kw)
 
 
 def er_in_geometry(process: Any) -> str:
@@ -79,7 +81,8 @@ class ERBYOL(BYOL):
         z_a, z_b = self.encode_pair(x_a, x_b)
         t_a, t_b = self.target_embed(x_a, x_b)
         return obj.er_byol_loss(self.predictor(z_a), self.predictor(z_b), t_a, t_b,
-                                online_a=z_a, online_b=z_b, **self.loss_kw)
+                                online_a=z_a, online_b=z_b, gather=self.gather,
+                                **self.loss_kw)
 
 
 register_objective("er", obj.er_loss, concept="entropy_reconstruction", sphere_output=True,

@@ -37,7 +37,14 @@ from mitheory.train._optim import LARS, param_groups, warmup_cosine
 
 
 class ImageEncoder(nn.Module):
-    """``head(backbone(x))``: a ResNet backbone and its projector head (maybe on the sphere)."""
+    """``head(backbone(x))``: a ResNet backbone and its projector head (maybe on the sphere).
+
+    ``compute_dtype`` (default ``None``: the parameters' dtype) runs backbone and head under
+    ``torch.autocast`` in that dtype (e.g. ``torch.bfloat16``) and returns float32 embeddings,
+    so the loss after it (log-dets, covariances) is computed in float32 outside autocast.
+    """
+
+    compute_dtype: torch.dtype | None = None
 
     def __init__(self, backbone: nn.Module, head: nn.Module) -> None:
         check_module(backbone, "backbone")
@@ -46,7 +53,11 @@ class ImageEncoder(nn.Module):
         self.backbone, self.head = backbone, head
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.backbone(x))
+        if self.compute_dtype is None:
+            return self.head(self.backbone(x))
+        with torch.autocast(x.device.type, dtype=self.compute_dtype):
+            z = self.head(self.backbone(x))
+        return z.float()
 
 
 class ImageMethod(SSLMethod):
@@ -71,8 +82,19 @@ class ImageMethod(SSLMethod):
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         return self.method.encoder.backbone(x)
 
+    @property
+    def gather(self) -> bool:  # type: ignore[override]
+        return self.method.gather
+
+    @gather.setter
+    def gather(self, value: bool) -> None:
+        self.method.gather = bool(value)
+
     def loss(self, x_a, x_b, x_neg=None):
         return self.method.loss(x_a, x_b, x_neg)
+
+    def loss_and_terms(self, x_a, x_b, x_neg=None):
+        return self.method.loss_and_terms(x_a, x_b, x_neg)
 
     def after_step(self, step: int, total_steps: int) -> None:
         self.method.after_step(step, total_steps)

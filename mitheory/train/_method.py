@@ -34,6 +34,9 @@ class SSLMethod(nn.Module):
 
     name = "base"
     needs_negatives = False
+    # under torch.distributed, batch-level loss terms use the all-gathered batch (the
+    # objectives' ``gather=True``); set by a multi-process trainer such as paper_repro.pretrain
+    gather = False
 
     def __init__(self, encoder: nn.Module) -> None:
         check_module(encoder, "encoder")
@@ -71,6 +74,11 @@ class SSLMethod(nn.Module):
         """The objective on a batch of positive pairs (and negatives, if the method needs them)."""
         raise NotImplementedError
 
+    def loss_and_terms(self, x_a: torch.Tensor, x_b: torch.Tensor, x_neg: torch.Tensor | None = None
+                       ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The loss and its unweighted terms by name (empty when the objective has none)."""
+        return self.loss(x_a, x_b, x_neg), {}
+
     def after_step(self, step: int, total_steps: int) -> None:
         """Hook called after each optimiser step (EMA targets update here)."""
 
@@ -85,8 +93,10 @@ class ObjectiveMethod(SSLMethod):
     def __init__(self, encoder: nn.Module, name: str, objective: Callable[..., torch.Tensor],
                  **options: Any) -> None:
         super().__init__(encoder)
-        allowed = {p.name for p in inspect.signature(objective).parameters.values()
-                   if p.kind is inspect.Parameter.KEYWORD_ONLY} - {"gather", "return_terms"}
+        keywords = {p.name for p in inspect.signature(objective).parameters.values()
+                    if p.kind is inspect.Parameter.KEYWORD_ONLY}
+        allowed = keywords - {"gather", "return_terms"}
+        self._takes_gather, self._takes_terms = "gather" in keywords, "return_terms" in keywords
         unknown = sorted(set(options) - allowed)
         if unknown:
             raise TypeError(f"method {name!r} got unknown option(s) {unknown}; "
@@ -97,8 +107,18 @@ class ObjectiveMethod(SSLMethod):
                 check_option(value, key, typing.get_args(hints[key]))
         self.name, self.objective, self.options = name, objective, options
 
+    def _call(self, x_a, x_b, **extra):
+        if self.gather and self._takes_gather:
+            extra["gather"] = True
+        return self.objective(*self.encode_pair(x_a, x_b), **self.options, **extra)
+
     def loss(self, x_a, x_b, x_neg=None):
-        return self.objective(*self.encode_pair(x_a, x_b), **self.options)
+        return self._call(x_a, x_b)
+
+    def loss_and_terms(self, x_a, x_b, x_neg=None):
+        if not self._takes_terms:
+            return self.loss(x_a, x_b, x_neg), {}
+        return self._call(x_a, x_b, return_terms=True)
 
 
 class EMATarget(SSLMethod):

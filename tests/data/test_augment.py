@@ -128,3 +128,19 @@ def test_two_view_recipes_deterministic(name):
     assert aug(u8, torch.Generator().manual_seed(5))[0].dtype == torch.float32
     with pytest.raises(ValueError, match="recipe"):
         TwoViewAugment("moco", 32)
+
+
+def test_augment_after_crop_applies_each_step_by_hand():
+    from mitheory.data import ViewRecipe, augment_after_crop
+
+    x = torch.rand(3, 3, 12, 12, generator=torch.Generator().manual_seed(3))
+    off = dict(flip_p=0.0, jitter_p=0.0, gray_p=0.0, blur_p=0.0, solarize_p=0.0,
+               crop_scale=(0.08, 0.1))  # crop fields are ignored: the output keeps 12 x 12
+    g = torch.Generator().manual_seed(0)
+    assert torch.equal(augment_after_crop(x, ViewRecipe(**off), generator=g), x)
+    flip = ViewRecipe(**{**off, "flip_p": 1.0})
+    assert torch.equal(augment_after_crop(x, flip, generator=g), x.flip(-1))
+    steps = ViewRecipe(**{**off, "gray_p": 1.0, "solarize_p": 1.0})
+    assert torch.equal(augment_after_crop(x, steps, generator=g), solarize(grayscale(x)))
+    u8 = (x * 255).round().to(torch.uint8)
+    assert torch.equal(augment_after_crop(u8, flip, generator=g), u8.flip(-1).float() / 255.0)
