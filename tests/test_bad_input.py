@@ -711,6 +711,14 @@ add("linear_probe_accuracy",
                  ("y_fit 2-D", "y_fit", lambda kw: {**kw, "y_fit": kw["y_fit"][:, None]}),
                  ("y_fit one class", "y_fit", lambda kw: {**kw, "y_fit": 0 * kw["y_fit"]}),
                  ("h_eval wrong dim", "h_eval", override({"h_eval": X(40, 3)})))))
+add("correlation", Entry(call("correlation", x=lazy(lambda: X(20, 1)[:, 0]),
+                               y=lazy(lambda: X(20, 1, 1)[:, 0]), n_boot=50, seed=0),
+                          arrays=("x", "y"), pairs=(("x", "y"),), few={("x", "y"): 3},
+                          positive=("n_boot",),
+                          extra=(("confidence=1", "confidence", override({"confidence": 1.0})),
+                                 ("confidence=nan", "confidence",
+                                  override({"confidence": math.nan})),
+                                 ("x constant", "x", override({"x": np.ones(20)})))))
 add("mcc", Entry(call("mcc", h=lazy(lambda: X(40, 2)), z=lazy(lambda: X(40, 2, 1))),
                  arrays=("h", "z"), pairs=(("h", "z"),), few={("h", "z"): 1}))
 add("r2_identifiability", Entry(call("r2_identifiability", h_fit=lazy(lambda: X(40, 2)),
@@ -1074,6 +1082,8 @@ SKIP: dict[str, str] = {
     "rank": "no arguments",
     "world_size": "no arguments",
     "R2_METHODS": "constant tuple of option names",
+    "CORRELATION_METHODS": "constant tuple of option names",
+    "Correlation": "result dataclass",
     "Abs": "parameter-free elementwise activation",
     "BoundaryDistance": "result dataclass",
     "CPANetwork": "built by trace_cpa (tested); its __call__ is tested",

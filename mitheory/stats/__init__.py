@@ -1,4 +1,6 @@
-"""Statistics: identifiability metrics (R^2, MCC), linear probes and two-sample tests."""
+"""Statistics: identifiability metrics (R^2, MCC), linear probes, two-sample tests and
+correlations with confidence intervals."""
+from mitheory.stats._correlation import CORRELATION_METHODS, Correlation, correlation
 from mitheory.stats._identifiability import (
     R2_METHODS,
     mcc,
@@ -17,7 +19,8 @@ from mitheory.stats._two_sample import (
     two_sample_test,
 )
 
-__all__ = ["R2_METHODS", "TwoSampleTest", "downstream_labels", "effective_rank",
+__all__ = ["CORRELATION_METHODS", "Correlation", "R2_METHODS", "TwoSampleTest", "correlation",
+           "downstream_labels", "effective_rank",
            "energy_distance", "linear_probe_accuracy", "mcc", "median_bandwidth", "mmd_rbf",
            "r2_identifiability", "r2_identifiability_blocks", "r2_kernel", "r2_linear",
            "two_sample_test"]
