@@ -1,6 +1,15 @@
-"""Statistics: identifiability metrics (R^2, MCC), linear probes, two-sample tests and
-correlations with confidence intervals."""
+"""Statistics: identifiability metrics (R^2, MCC), linear probes, two-sample tests,
+correlations with confidence intervals and generalization bounds of linear probes."""
 from mitheory.stats._correlation import CORRELATION_METHODS, Correlation, correlation
+from mitheory.stats._generalization import (
+    DEFAULT_SIGMAS,
+    GeneralizationBound,
+    LinearProbe,
+    fit_linear_probe,
+    generalization_bound_pac_bayes,
+    generalization_bound_rademacher,
+    generalization_bound_ssl,
+)
 from mitheory.stats._identifiability import (
     R2_METHODS,
     mcc,
@@ -20,7 +29,9 @@ from mitheory.stats._two_sample import (
 )
 
 __all__ = ["CORRELATION_METHODS", "Correlation", "R2_METHODS", "TwoSampleTest", "correlation",
-           "downstream_labels", "effective_rank",
+           "DEFAULT_SIGMAS", "GeneralizationBound", "LinearProbe", "downstream_labels",
+           "effective_rank", "fit_linear_probe", "generalization_bound_pac_bayes",
+           "generalization_bound_rademacher", "generalization_bound_ssl",
            "energy_distance", "linear_probe_accuracy", "mcc", "median_bandwidth", "mmd_rbf",
            "r2_identifiability", "r2_identifiability_blocks", "r2_kernel", "r2_linear",
            "two_sample_test"]
