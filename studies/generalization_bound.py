@@ -234,6 +234,8 @@ def plot(results: dict):
     ax_t.plot(ns, [np.mean(gap[[p["n"] == n for p in pts]]) for n in ns], "k^-", label="gap")
     ax_t.set(xscale="log", yscale="log", xlabel="labelled images n", ylabel="nats",
              title="SSL bound terms (mean)")
+    ax_t.set_xticks(ns, [str(n) for n in ns])
+    ax_t.minorticks_off()
     ax_t.legend(fontsize=6)
     return fig
 
