@@ -10,7 +10,7 @@ bad call must raise ``ValueError`` or ``TypeError`` whose message names the argu
 
 The number of generated cases is computed at collection time (``N_CASES``) and printed by
 ``test_case_count``; its floor only guards against the walker silently losing the table. At
-the last count: 1957 cases (217 valid calls and 1740 bad variants over 217 table entries, 50
+the last count: 2038 cases (222 valid calls and 1816 bad variants over 222 table entries, 55
 names skipped with a reason), none expected to fail.
 """
 from __future__ import annotations
@@ -711,6 +711,40 @@ add("linear_probe_accuracy",
                  ("y_fit 2-D", "y_fit", lambda kw: {**kw, "y_fit": kw["y_fit"][:, None]}),
                  ("y_fit one class", "y_fit", lambda kw: {**kw, "y_fit": 0 * kw["y_fit"]}),
                  ("h_eval wrong dim", "h_eval", override({"h_eval": X(40, 3)})))))
+add("correlation", Entry(call("correlation", x=lazy(lambda: X(20, 1)[:, 0]),
+                               y=lazy(lambda: X(20, 1, 1)[:, 0]), n_boot=50, seed=0),
+                          arrays=("x", "y"), pairs=(("x", "y"),), few={("x", "y"): 3},
+                          positive=("n_boot",),
+                          extra=(("confidence=1", "confidence", override({"confidence": 1.0})),
+                                 ("confidence=nan", "confidence",
+                                  override({"confidence": math.nan})),
+                                 ("x constant", "x", override({"x": np.ones(20)})))))
+_PROBE = lazy(lambda: api("fit_linear_probe")(X(40, 2), (X(40, 1)[:, 0] > 0).astype(int),
+                                              n_classes=2))
+_DELTA = (("delta=1", "delta", override({"delta": 1.0})),
+          ("delta=0", "delta", override({"delta": 0.0})),
+          ("delta=nan", "delta", override({"delta": math.nan})),
+          ("probe not a LinearProbe", "probe", override({"probe": "probe"})),
+          ("h wrong dim", "h", override({"h": X(40, 3)})))
+add("fit_linear_probe", Entry(call("fit_linear_probe", h=lazy(lambda: X(40, 2)), y=_LAB,
+                                   n_classes=2),
+                              arrays=("h",), pairs=(("h", "y"),), few={("h", "y"): 1},
+                              extra=(("y missing a class", "y", override({"n_classes": 3})),
+                                     ("y float", "y", lambda kw: {**kw, "y": kw["y"] + 0.5}))))
+add("generalization_bound_rademacher",
+    Entry(call("generalization_bound_rademacher", probe=_PROBE, h=lazy(lambda: X(40, 2)),
+               y=_LAB), arrays=("h",), pairs=(("h", "y"),), extra=_DELTA))
+add("generalization_bound_ssl",
+    Entry(call("generalization_bound_ssl", probe=_PROBE, h=lazy(lambda: X(40, 2)), y=_LAB,
+               h_view_a=lazy(lambda: X(30, 2, 2)), h_view_b=lazy(lambda: X(30, 2, 3))),
+          arrays=("h", "h_view_a", "h_view_b"), pairs=(("h", "y"), ("h_view_a", "h_view_b")),
+          extra=_DELTA))
+add("generalization_bound_pac_bayes",
+    Entry(call("generalization_bound_pac_bayes", probe=_PROBE, h=lazy(lambda: X(40, 2)),
+               y=_LAB, n_mc=4, seed=0), arrays=("h",), pairs=(("h", "y"),),
+          extra=(*_DELTA, ("sigmas<0", "sigmas", override({"sigmas": [0.1, -1.0]})),
+                 ("sigmas empty", "sigmas", override({"sigmas": []})),
+                 ("sigmas nan", "sigmas", override({"sigmas": [math.nan]})))))
 add("mcc", Entry(call("mcc", h=lazy(lambda: X(40, 2)), z=lazy(lambda: X(40, 2, 1))),
                  arrays=("h", "z"), pairs=(("h", "z"),), few={("h", "z"): 1}))
 add("r2_identifiability", Entry(call("r2_identifiability", h_fit=lazy(lambda: X(40, 2)),
@@ -1084,6 +1118,12 @@ SKIP: dict[str, str] = {
     "rank": "no arguments",
     "world_size": "no arguments",
     "R2_METHODS": "constant tuple of option names",
+    "CORRELATION_METHODS": "constant tuple of option names",
+    "Correlation": "result dataclass",
+    "GeneralizationBound": "result dataclass",
+    "LinearProbe": "fitted-probe dataclass built by fit_linear_probe (walked); its methods "
+                   "check their input through the bounds that call them",
+    "DEFAULT_SIGMAS": "constant grid of posterior scales",
     "Abs": "parameter-free elementwise activation",
     "BoundaryDistance": "result dataclass",
     "CPANetwork": "built by trace_cpa (tested); its __call__ is tested",

@@ -1,5 +1,17 @@
-"""Statistics: identifiability metrics (R^2, MCC), linear probes and two-sample tests."""
+"""Statistics: identifiability metrics (R^2, MCC), linear probes, two-sample tests,
+correlations with confidence intervals, generalization bounds of linear probes, and the plateau
+rule of training-budget curves."""
 from mitheory.stats._convergence import PLATEAU_TOL, log_checkpoints, plateau_status, trend_status
+from mitheory.stats._correlation import CORRELATION_METHODS, Correlation, correlation
+from mitheory.stats._generalization import (
+    DEFAULT_SIGMAS,
+    GeneralizationBound,
+    LinearProbe,
+    fit_linear_probe,
+    generalization_bound_pac_bayes,
+    generalization_bound_rademacher,
+    generalization_bound_ssl,
+)
 from mitheory.stats._identifiability import (
     R2_METHODS,
     mcc,
@@ -18,7 +30,11 @@ from mitheory.stats._two_sample import (
     two_sample_test,
 )
 
-__all__ = ["PLATEAU_TOL", "R2_METHODS", "TwoSampleTest", "downstream_labels", "effective_rank",
+__all__ = ["PLATEAU_TOL", "CORRELATION_METHODS", "Correlation", "R2_METHODS", "TwoSampleTest",
+           "correlation",
+           "DEFAULT_SIGMAS", "GeneralizationBound", "LinearProbe", "downstream_labels",
+           "effective_rank", "fit_linear_probe", "generalization_bound_pac_bayes",
+           "generalization_bound_rademacher", "generalization_bound_ssl",
            "energy_distance", "linear_probe_accuracy", "mcc", "median_bandwidth", "mmd_rbf",
            "log_checkpoints", "plateau_status", "r2_identifiability", "r2_identifiability_blocks",
            "r2_kernel", "r2_linear", "trend_status", "two_sample_test"]
