@@ -1063,6 +1063,9 @@ add("warmup_cosine", Entry(call("warmup_cosine", step=3, total=10, warmup=2, bas
                                   ("warmup>total", "warmup", override({"warmup": 11})),
                                   ("final_lr<0", "final_lr", override({"final_lr": -1.0})))))
 
+add("cpa_from_resnet", Entry(call("cpa_from_resnet",
+                                  net=lazy(lambda: api("ResNet")("resnet18", width=2))),
+                             extra=(("net not a module", "net", override({"net": 3.0})),)))
 # --- normality tests --------------------------------------------------------------------------
 for _f in ("henze_zirkler", "mardia", "dagostino_pearson"):
     add(_f, Entry(call(_f, x=lazy(lambda: X(40, 2))), arrays=("x",), few={("x",): 10},
