@@ -162,6 +162,7 @@ def run(cfg: Config) -> dict:
     protos, _ = images_of(source, cfg.n_prototypes, ss_proto)
     mon_x, mon_y = images_of(source, cfg.n_monitor, ss_mon)
     half = cfg.n_monitor // 2
+    knn_chance = float(np.bincount(mon_y[half:]).max() / len(mon_y[half:]))  # majority class
     specs = ["world", "digits", *([cfg.dataset] if cfg.dataset else [])]
     distances = {s: raw_distances(images_of(s, cfg.n_distance, ss_dist)[0], cfg.noise_scales)
                  for s in specs}
@@ -216,6 +217,7 @@ def run(cfg: Config) -> dict:
     return {"protocol": "reconstructed", "features": "backbone output (before the projector)",
             "projection": f"PCA to {cfg.test_dim} dims of each prototype's outputs",
             "decisive_test": primary, "train_on": source, "checkpoints": sorted(at),
+            "knn_chance": knn_chance,
             "runs": runs, "distances": distances, "claims": claims}
 
 

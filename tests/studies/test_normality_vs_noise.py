@@ -40,6 +40,7 @@ def test_files_and_structure(written):
             # the noise norm s sqrt(D) of a 3 x 32 x 32 image
             assert row["noise_norm"] == pytest.approx(row["s"] * np.sqrt(3072), rel=1e-12)
         assert np.isfinite(r["sweep"][0]["float32_error_over_output_sd"])
+    assert 0 < res["knn_chance"] <= 1
     d = res["distances"]
     assert list(d) == ["world", "digits"]
     assert (d["world"]["dim"], d["digits"]["dim"]) == (3072, 64)
