@@ -1106,6 +1106,27 @@ add("warmup_cosine", Entry(call("warmup_cosine", step=3, total=10, warmup=2, bas
                                   ("warmup>total", "warmup", override({"warmup": 11})),
                                   ("final_lr<0", "final_lr", override({"final_lr": -1.0})))))
 
+add("cpa_from_resnet", Entry(call("cpa_from_resnet",
+                                  net=lazy(lambda: api("ResNet")("resnet18", width=2))),
+                             extra=(("net not a module", "net", override({"net": 3.0})),)))
+# --- normality tests --------------------------------------------------------------------------
+for _f in ("henze_zirkler", "mardia", "dagostino_pearson"):
+    add(_f, Entry(call(_f, x=lazy(lambda: X(40, 2))), arrays=("x",), few={("x",): 10},
+                  extra=(("x rank 1", "x", override({"x": np.ones((40, 2))})),
+                         ("alpha>1", "alpha", override({"alpha": 1.5})))))
+for _f in ("normality_test", "normality_tests"):
+    add(_f, Entry(call(_f, x=lazy(lambda: X(60, 3)), max_dim=2, seed=0), arrays=("x",),
+                  few={("x",): 10}, positive=("max_dim",),
+                  extra=(("x rank 1", "x", override({"x": np.ones((60, 3))})),
+                         ("max_samples tiny", "max_samples", override({"max_samples": 3})))))
+add("project_samples", Entry(call("project_samples", x=lazy(lambda: X(20, 4)), dim=2, seed=0),
+                             arrays=("x",), few={("x",): 1}))
+add("numerical_rank", Entry(call("numerical_rank", x=lazy(lambda: X(20, 3))), arrays=("x",),
+                            few={("x",): 1}))
+add("cauchy_combination", Entry(call("cauchy_combination", p_values=[0.2, 0.5]),
+                                arrays=("p_values",),
+                                extra=(("p_values > 1", "p_values",
+                                        override({"p_values": [0.5, 1.5]})),)))
 SKIP: dict[str, str] = {
     "BOX_CONDITIONALS": "constant tuple of option names",
     "MU_NORM_TOL": "constant tolerance",
@@ -1136,6 +1157,8 @@ SKIP: dict[str, str] = {
     "SegmentRegions": "result dataclass",
     "SliceRegions": "result dataclass",
     "TwoSampleTest": "result dataclass",
+    "NormalityTest": "result dataclass",
+    "NORMALITY_METHODS": "constant tuple of option names",
     "VICREG_ESTIMATORS": "constant tuple of option names",
     "DEFAULT_SIGMA": "constant (the Euclidean ER's default bandwidth)",
     "FACTOR_NAMES": "constant tuple of factor names",

@@ -13,6 +13,7 @@ from mitheory.cpa._boundary import (
     exit_probability_bounds,
     exit_probability_mc,
 )
+from mitheory.cpa._convert import cpa_from_resnet
 from mitheory.cpa._counting import (
     SegmentRegions,
     SliceRegions,
@@ -48,6 +49,7 @@ __all__ = [
     "SliceRegions",
     "boundary_distance",
     "component_moment_errors",
+    "cpa_from_resnet",
     "cpa_cnn",
     "cpa_mlp",
     "cpa_resnet",

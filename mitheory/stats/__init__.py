@@ -1,4 +1,4 @@
-"""Statistics: identifiability metrics (R^2, MCC), linear probes, two-sample tests,
+"""Statistics: identifiability metrics (R^2, MCC), linear probes, two-sample and normality tests,
 correlations with confidence intervals, generalization bounds of linear probes, and the plateau
 rule of training-budget curves."""
 from mitheory.stats._convergence import PLATEAU_TOL, log_checkpoints, plateau_status, trend_status
@@ -20,6 +20,18 @@ from mitheory.stats._identifiability import (
     r2_kernel,
     r2_linear,
 )
+from mitheory.stats._normality import (
+    NORMALITY_METHODS,
+    NormalityTest,
+    cauchy_combination,
+    dagostino_pearson,
+    henze_zirkler,
+    mardia,
+    normality_test,
+    normality_tests,
+    numerical_rank,
+    project_samples,
+)
 from mitheory.stats._probe import downstream_labels, linear_probe_accuracy
 from mitheory.stats._spectrum import effective_rank
 from mitheory.stats._two_sample import (
@@ -37,4 +49,7 @@ __all__ = ["PLATEAU_TOL", "CORRELATION_METHODS", "Correlation", "R2_METHODS", "T
            "generalization_bound_rademacher", "generalization_bound_ssl",
            "energy_distance", "linear_probe_accuracy", "mcc", "median_bandwidth", "mmd_rbf",
            "log_checkpoints", "plateau_status", "r2_identifiability", "r2_identifiability_blocks",
-           "r2_kernel", "r2_linear", "trend_status", "two_sample_test"]
+           "r2_kernel", "r2_linear", "trend_status", "two_sample_test",
+           "NORMALITY_METHODS", "NormalityTest", "cauchy_combination", "dagostino_pearson",
+           "henze_zirkler", "mardia", "normality_test", "normality_tests", "numerical_rank",
+           "project_samples"]
