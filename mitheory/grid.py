@@ -23,8 +23,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from mitheory._rng import seed_everything
+
 __all__ = ["CellJournal", "current_journal", "distributed_share", "grid_devices",
-           "open_journal", "run_grid"]
+           "open_journal", "parallel_map", "run_grid"]
 
 def _jsonable(obj: Any) -> Any:
     return json.loads(json.dumps(obj, default=lambda o: o.tolist() if hasattr(o, "tolist")
@@ -230,8 +232,6 @@ def run_grid(fn: Callable[..., Any], cells: Sequence[tuple], *, keys: Sequence[S
     list
         The cells' results in order (JSON round-tripped when they went through a journal).
     """
-    from mitheory.cli import parallel_map
-
     if len(keys) != len(cells):
         raise ValueError(f"keys must have one entry per cell, got {len(keys)} for "
                          f"{len(cells)} cells")
@@ -266,3 +266,51 @@ def run_grid(fn: Callable[..., Any], cells: Sequence[tuple], *, keys: Sequence[S
 def _peek(journal: CellJournal, rank: int) -> CellJournal | None:
     path = _rank_path(journal, rank)
     return CellJournal(path, journal.config, read_only=True) if path.exists() else None
+
+
+def _worker_init(threads: int, seed: int) -> None:
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    seed_everything(seed)
+    torch.set_num_threads(threads)
+    threadpool_limits(threads)
+
+
+def _call(args: tuple) -> Any:
+    fn, a = args
+    return fn(*a)
+
+
+def parallel_map(fn: Callable[..., Any], arg_tuples: Sequence[tuple], *, workers: int = 1,
+                 threads: int = 1, seed: int = 0,
+                 on_result: Callable[[int, Any], None] | None = None) -> list[Any]:
+    """``[fn(*a) for a in arg_tuples]``, in ``workers`` spawned processes when ``workers > 1``.
+
+    Each cell of a study grid is seeded by its own indices, so the results are identical whatever
+    the number of workers; ``fn`` must be a module-level function (it is pickled). Worker
+    processes run ``threads`` torch/BLAS threads each. ``on_result(i, result)`` is called in this
+    process as soon as cell ``i`` finishes (in completion order), e.g. to journal it.
+    """
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    if workers == 1 or len(arg_tuples) <= 1:
+        out = []
+        for i, a in enumerate(arg_tuples):
+            out.append(fn(*a))
+            if on_result is not None:
+                on_result(i, out[-1])
+        return out
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
+                             initializer=_worker_init, initargs=(threads, seed)) as ex:
+        futures = {ex.submit(_call, (fn, a)): i for i, a in enumerate(arg_tuples)}
+        results: dict[int, Any] = {}
+        for fut in as_completed(futures):
+            i = futures[fut]
+            results[i] = fut.result()
+            if on_result is not None:
+                on_result(i, results[i])
+    return [results[i] for i in range(len(arg_tuples))]

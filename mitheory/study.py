@@ -19,7 +19,8 @@ import numpy as np
 
 from mitheory._rng import as_generator, int_seed, spawn
 from mitheory.claims import claim_verdict
-from mitheory.cli import parallel_map, run_study
+from mitheory.cli import run_study
+from mitheory.grid import parallel_map
 from mitheory.plotting import subplots
 from mitheory.stats import plateau_status
 
