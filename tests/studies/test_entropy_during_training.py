@@ -101,3 +101,37 @@ def test_footings_are_scale_free_where_stated():
     assert h["knn"] == pytest.approx(info.entropy_knn(f["isotropic"], k=3).value, rel=1e-12)
     with pytest.raises(ValueError, match="collapsed"):
         edt.footings(np.ones((10, 3)))
+
+
+def _fake_cifar10(root, n=40):
+    import pickle
+
+    rng = np.random.default_rng(0)
+    root.mkdir()
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        with open(root / name, "wb") as fh:
+            pickle.dump({b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8),
+                         b"labels": list(rng.integers(0, 10, n))}, fh)
+
+
+@pytest.mark.slow
+def test_dataset_paths(tmp_path):
+    # the --dataset path (paper scale) runs end to end on a tiny fake CIFAR-10 and ImageFolder
+    from PIL import Image
+
+    _fake_cifar10(tmp_path / "cifar")
+    for c in ("a", "b"):
+        (tmp_path / "folder" / c).mkdir(parents=True)
+        for i in range(40):
+            arr = np.random.default_rng(i).integers(0, 256, (36, 40, 3), dtype=np.uint8)
+            Image.fromarray(arr).save(tmp_path / "folder" / c / f"{i}.png")
+    for ds in (f"cifar10:{tmp_path / 'cifar'}", f"imagefolder:{tmp_path / 'folder'}"):
+        cfg = edt.replace(edt.QUICK, dataset=ds, augment="vicreg", n_eval=30)
+        cell = edt.train_cell(cfg, "vicreg", 0)
+        assert [h["step"] for h in cell["history"]] == [0, 2, 4]
+        assert np.isfinite(cell["history"][-1]["projector/isotropic"]["logdet"])
+    with pytest.raises(ValueError, match="augment"):
+        edt.train_cell(edt.replace(edt.QUICK, dataset=f"cifar10:{tmp_path / 'cifar'}"),
+                       "vicreg", 0)
+    with pytest.raises(ValueError, match="dataset"):
+        edt.train_cell(edt.replace(edt.QUICK, dataset="mnist:/x"), "vicreg", 0)
