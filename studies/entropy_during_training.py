@@ -166,6 +166,10 @@ def train_cell(cfg: Config, name: str, trial: int) -> dict:
     res = tr.train_images(tr.make_image_method(name, **arch, **opts), sampler, tcfg, seed=seed,
                           augment=augment,
                           callback=lambda s, m: evaluate(s, m) if s in at else None)
+    last = history[-1][cfg.verdict_footing]
+    print(f"{name} trial {trial}: {res.wall_time_s:.0f} s, final {cfg.verdict_footing} "
+          + ", ".join(f"{e} {last[e]:.2f}" for e in ESTIMATORS if last[e] is not None),
+          flush=True)
     return {"method": name, "trial": trial, "history": history, "train": res.to_dict()}
 
 
