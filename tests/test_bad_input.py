@@ -889,6 +889,14 @@ add("two_sample_test", Entry(call("two_sample_test", x=lazy(lambda: X(20, 2)),
                              arrays=("x", "y"), few={("x", "y"): 1},
                              extra=(("y wrong dim", "y", override({"y": X(25, 3)})),)))
 
+add("paired_test", Entry(call("paired_test", x=lazy(lambda: X(6, 1, 0)[:, 0]),
+                              y=lazy(lambda: X(6, 1, 1)[:, 0])),
+                         array_variants=("nan", "inf", "ndim", "empty"), arrays=("x", "y"),
+                         pairs=(("x", "y"),), few={("x", "y"): 1}))
+add("holm_adjust", Entry(call("holm_adjust", p_values=lazy(lambda: np.array([0.01, 0.2, 0.04]))),
+                         arrays=("p_values",),
+                         extra=(("p_values>1", "p_values", override({"p_values": [0.5, 1.5]})),)))
+
 # --- train -----------------------------------------------------------------------------------
 # every registered method's loss, built through the registry (keyed "SSLMethod.loss[<name>]")
 for _name in api("method_names")():
@@ -1159,6 +1167,7 @@ SKIP: dict[str, str] = {
     "TwoSampleTest": "result dataclass",
     "NormalityTest": "result dataclass",
     "NORMALITY_METHODS": "constant tuple of option names",
+    "PairedTest": "result dataclass",
     "VICREG_ESTIMATORS": "constant tuple of option names",
     "DEFAULT_SIGMA": "constant (the Euclidean ER's default bandwidth)",
     "FACTOR_NAMES": "constant tuple of factor names",

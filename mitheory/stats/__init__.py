@@ -1,6 +1,6 @@
-"""Statistics: identifiability metrics (R^2, MCC), linear probes, two-sample and normality tests,
-correlations with confidence intervals, generalization bounds of linear probes, and the plateau
-rule of training-budget curves."""
+"""Statistics: identifiability metrics (R^2, MCC), linear probes, two-sample, normality and
+paired tests, correlations with confidence intervals, generalization bounds of linear probes, and
+the plateau rule of training-budget curves."""
 from mitheory.stats._convergence import PLATEAU_TOL, log_checkpoints, plateau_status, trend_status
 from mitheory.stats._correlation import CORRELATION_METHODS, Correlation, correlation
 from mitheory.stats._generalization import (
@@ -32,6 +32,7 @@ from mitheory.stats._normality import (
     numerical_rank,
     project_samples,
 )
+from mitheory.stats._paired import PairedTest, holm_adjust, paired_test
 from mitheory.stats._probe import downstream_labels, linear_probe_accuracy
 from mitheory.stats._spectrum import effective_rank
 from mitheory.stats._two_sample import (
@@ -42,14 +43,14 @@ from mitheory.stats._two_sample import (
     two_sample_test,
 )
 
-__all__ = ["PLATEAU_TOL", "CORRELATION_METHODS", "Correlation", "R2_METHODS", "TwoSampleTest",
-           "correlation",
-           "DEFAULT_SIGMAS", "GeneralizationBound", "LinearProbe", "downstream_labels",
-           "effective_rank", "fit_linear_probe", "generalization_bound_pac_bayes",
-           "generalization_bound_rademacher", "generalization_bound_ssl",
-           "energy_distance", "linear_probe_accuracy", "mcc", "median_bandwidth", "mmd_rbf",
-           "log_checkpoints", "plateau_status", "r2_identifiability", "r2_identifiability_blocks",
-           "r2_kernel", "r2_linear", "trend_status", "two_sample_test",
-           "NORMALITY_METHODS", "NormalityTest", "cauchy_combination", "dagostino_pearson",
-           "henze_zirkler", "mardia", "normality_test", "normality_tests", "numerical_rank",
-           "project_samples"]
+__all__ = ["Correlation", "CORRELATION_METHODS", "DEFAULT_SIGMAS", "GeneralizationBound",
+           "LinearProbe", "NORMALITY_METHODS", "NormalityTest", "PairedTest", "PLATEAU_TOL",
+           "R2_METHODS", "TwoSampleTest", "cauchy_combination", "correlation",
+           "dagostino_pearson", "downstream_labels", "effective_rank", "energy_distance",
+           "fit_linear_probe", "generalization_bound_pac_bayes",
+           "generalization_bound_rademacher", "generalization_bound_ssl", "henze_zirkler",
+           "holm_adjust", "linear_probe_accuracy", "log_checkpoints", "mardia", "mcc",
+           "median_bandwidth", "mmd_rbf", "normality_test", "normality_tests", "numerical_rank",
+           "paired_test", "plateau_status", "project_samples", "r2_identifiability",
+           "r2_identifiability_blocks", "r2_kernel", "r2_linear", "trend_status",
+           "two_sample_test"]
