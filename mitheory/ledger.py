@@ -560,11 +560,32 @@ def render_html(rows: Sequence[Mapping[str, Any]], studies: Sequence[Mapping[str
                    f"{esc(', '.join(sorted({c['claim'] for c in st['claims']})) or 'none')}"
                    "</p>")
         if st.get("png") is not None:
-            data = base64.b64encode(Path(st["png"]).read_bytes()).decode("ascii")
+            data = base64.b64encode(embedded_png(st["png"])).decode("ascii")
             out.append(f"<img alt=\"{esc(st['name'])} figure\" "
                        f"src=\"data:image/png;base64,{data}\">")
     out.append("</body></html>")
     return "\n".join(out) + "\n"
+
+
+EMBED_MAX_WIDTH = 1200  # pixels: a figure is shown at most about this wide on a page
+
+
+def embedded_png(path: str | Path, *, max_width: int = EMBED_MAX_WIDTH) -> bytes:
+    """A study figure as the page embeds it: scaled down (Lanczos) to at most ``max_width``
+    pixels wide, aspect kept, and stored as an optimised palette PNG (256 adaptive colours: the
+    flat colours of a plot survive; the page stays small). Smaller figures are only re-encoded."""
+    import io
+
+    from PIL import Image
+
+    with Image.open(path) as img:
+        img = img.convert("RGB")
+        if img.width > max_width:
+            img = img.resize((max_width, round(img.height * max_width / img.width)),
+                             Image.Resampling.LANCZOS)
+        buf = io.BytesIO()
+        img.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(buf, "PNG", optimize=True)
+    return buf.getvalue()
 
 
 def update_readme(text: str, block: str) -> str:

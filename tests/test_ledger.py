@@ -1,5 +1,6 @@
 """The claims ledger on synthetic study JSONs and a throwaway git repository."""
 import base64
+import io
 import json
 import re
 import subprocess
@@ -159,12 +160,23 @@ def test_html_is_self_contained_with_the_png_embedded(repo, tmp_path):
 
     root, sha = repo
     figs = _figures(tmp_path, sha)
-    plt.imsave(figs / "s.png", np.zeros((4, 4)))
+    rng = np.random.default_rng(0)  # a wide figure of few flat colours, like a plot
+    blocks = rng.integers(0, 4, (3, 60)).repeat(40, 0).repeat(40, 1)
+    plt.imsave(figs / "s.png", blocks, cmap="tab10")
     out = ledger.write_ledger(figs, tmp_path / "out", root=root)
     page = (tmp_path / "out" / "ledger.html").read_text()
-    assert "data:image/png;base64," + base64.b64encode((figs / "s.png").read_bytes()).decode() \
-        in page
+    data = re.search(r"data:image/png;base64,([A-Za-z0-9+/=]+)", page).group(1)
     assert page.count("data:image/png;base64,") == 1  # t has no png
+    from PIL import Image
+    with Image.open(io.BytesIO(base64.b64decode(data))) as shown, Image.open(figs / "s.png") as src:
+        # scaled to the page width, aspect kept (to the rounding of one pixel row)
+        assert shown.width == ledger.EMBED_MAX_WIDTH
+        assert shown.height == round(src.height * ledger.EMBED_MAX_WIDTH / src.width)
+        # against the same resize without the palette: a 256-colour median-cut palette of a
+        # few flat colours and their blends is off by under 2 grey levels on average
+        ref = src.convert("RGB").resize(shown.size, Image.Resampling.LANCZOS)
+        err = np.abs(np.asarray(shown.convert("RGB"), float) - np.asarray(ref, float)).mean()
+        assert err < 2.0
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
     assert "<script" not in page
     assert set(out["written"]) == {"ledger.md", "ledger.html"}
