@@ -91,6 +91,22 @@ def test_benchmark_runs_at_toy_scale_on_cpu(tiny_folder, tmp_path):
     assert "workers = 0" in saved["bottleneck"]["verdict"]  # tiny.toml: loading in-process
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_benchmark_on_cuda_in_bf16_counts_the_cpu_flops(tiny_folder):
+    # bf16 autocast, channels_last, CUDA synchronisation, the real loader's device ops on the
+    # GPU; FLOPs per image do not depend on the device: equal to the CPU count exactly
+    more = ["--run.precision=\"bf16\"", "--run.channels_last=true"]
+    kw = dict(data_root=str(tiny_folder), steps=2, warmup=1, batch_size=4, matmul_size=256,
+              log=lambda s: None)
+    gpu = B.run_benchmark(tiny_cfg("--run.device=\"cuda\"", *more), **kw)
+    cpu = B.run_benchmark(tiny_cfg("--run.device=\"cpu\"", *more), **kw)
+    assert gpu["device"].startswith("cuda") and gpu["matmul"]["dtype"] == "bfloat16"
+    assert gpu["flops"]["train_per_image"] == cpu["flops"]["train_per_image"]
+    for phase in ("synthetic", "real", "loader"):
+        assert math.isfinite(gpu[phase]["images_per_s"]) and gpu[phase]["images_per_s"] > 0
+    assert gpu["bottleneck"]["loader_bound"] in (True, False)
+
+
 def _rec(syn, real, loader, workers=8):
     rate = {"images_per_s_second_half": math.nan}
     return {"synthetic": {"images_per_s": syn}, "workers": workers,
