@@ -330,14 +330,15 @@ class _SyntheticTwoView(TwoViewLoader):
 class EvalLoader(_EpochLoader):
     """Iterable over ``(x, labels)`` for linear evaluation (see :func:`make_eval_loader`)."""
 
-    def __init__(self, dataset, n_samples: int, *, train: bool, **kw) -> None:
+    def __init__(self, dataset, n_samples: int, *, train: bool, augment: bool, **kw) -> None:
         super().__init__(dataset, n_samples, shuffle=train, drop_last=False, **kw)
-        self.train = train
+        self.train, self.augment = train, augment
 
     def _finish(self, batch, gen: torch.Generator):
         x, labels = (self._to_device(t) for t in batch)
-        x = augment_after_crop(x, EVAL_TRAIN_VIEW, generator=gen) if self.train else x.float() / 255
-        return self._normalise(x), labels
+        if self.augment:
+            return self._normalise(augment_after_crop(x, EVAL_TRAIN_VIEW, generator=gen)), labels
+        return self._normalise(x.float() / 255), labels
 
 
 def _split_samples(root, split: str) -> list[tuple[str, int]]:
@@ -413,24 +414,30 @@ def synthetic_loader(*, batch_size: int, image_size: int = 224, device="cpu", se
 
 
 def make_eval_loader(root: str | os.PathLike, *, batch_size: int, image_size: int = 224,
-                     train: bool, workers: int = 8, decoder: str = "auto", rank: int = 0,
-                     world_size: int = 1, seed: int = 0, device="cpu",
-                     reduced_decode: bool = True) -> EvalLoader:
+                     train: bool, augment: bool | None = None, workers: int = 8,
+                     decoder: str = "auto", rank: int = 0, world_size: int = 1, seed: int = 0,
+                     device="cpu", reduced_decode: bool = True) -> EvalLoader:
     """Linear-evaluation loader: ``(x, labels)`` batches, normalised, on ``device``.
 
     ``train=True`` reads ``root/train`` shuffled per epoch with RandomResizedCrop(0.08, 1)
     (CPU) and a horizontal flip (device), equal shards per rank; ``train=False`` reads
     ``root/val`` in file order, short side resized to ``round(image_size * 256 / 224)``
     (bilinear) and centre-cropped, every sample exactly once over the ranks (shards differ by
-    at most one sample). The last batch may be partial. Other arguments as
-    :func:`make_train_loader`.
+    at most one sample). The last batch may be partial. ``augment`` (default: ``train``)
+    chooses the transform independently of the split: ``train=True, augment=False`` is the
+    train split, shuffled, with the val transform (resize + centre crop), e.g. a kNN bank of
+    un-augmented train images. Other arguments as :func:`make_train_loader`.
     """
     if not isinstance(train, bool):
         raise TypeError(f"train must be a bool, got {train!r}")
+    augment = train if augment is None else augment
+    if not isinstance(augment, bool):
+        raise TypeError(f"augment must be a bool or None, got {augment!r}")
     size, backend = _common(image_size, decoder)
     samples = _split_samples(root, "train" if train else "val")
-    views = (ViewRecipe(),) if train else ()  # ViewRecipe(): crop scale (0.08, 1), ratio 3/4..4/3
+    views = (ViewRecipe(),) if augment else ()  # ViewRecipe(): crop scale (0.08, 1), ratio 3/4..4/3
     ds = _FolderCrops(samples, image_size=size, views=views, decoder=backend,
                       seed=check_int(seed, "seed", minimum=0), reduced_decode=reduced_decode)
-    return EvalLoader(ds, len(samples), train=train, batch_size=batch_size, seed=seed,
-                      rank=rank, world_size=world_size, workers=workers, device=device)
+    return EvalLoader(ds, len(samples), train=train, augment=augment, batch_size=batch_size,
+                      seed=seed, rank=rank, world_size=world_size, workers=workers,
+                      device=device)

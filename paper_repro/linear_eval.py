@@ -13,7 +13,8 @@ papers' lr / epochs / batch come from the config's ``[linear]`` (VICReg's README
 For the other rows the probe settings the dossiers do not give are listed as reconstructed in
 the JSON (the config's ``paper.reconstructed`` entries under ``linear.``). The kNN monitor is
 the weighted kNN of ``mitheory.train.knn_predict`` (k = 200, T = 0.1) on the same features;
-its bank is the augmented train split (``reconstructed``: banks usually take un-augmented views).
+its bank is the train split without augmentation (resize + centre crop, as the val images),
+shuffled, so that a ``linear.knn_train_samples`` limit takes a random subset of the classes' images.
 """
 from __future__ import annotations
 
@@ -39,14 +40,16 @@ PLATEAU_TOL = 0.1  # top-1 points between the last two epochs for "plateaued"
 
 
 def default_eval_loader(root: str, *, batch_size: int, image_size: int, train: bool,
-                        rank: int, world_size: int, seed: int, device: torch.device):
-    """``paper_repro.data.make_eval_loader``: ``root/train`` augmented (``train=True``) or
-    ``root/val`` resized and centre-cropped."""
+                        rank: int, world_size: int, seed: int, device: torch.device,
+                        augment: bool | None = None):
+    """``paper_repro.data.make_eval_loader``: ``root/train`` shuffled (``train=True``) or
+    ``root/val`` in file order; augmented (RandomResizedCrop + flip) when ``augment`` (default:
+    ``train``), else resized and centre-cropped."""
     from paper_repro import data
 
     return data.make_eval_loader(root, batch_size=batch_size, image_size=image_size,
-                                 train=train, rank=rank, world_size=world_size, seed=seed,
-                                 device=device)
+                                 train=train, augment=augment, rank=rank,
+                                 world_size=world_size, seed=seed, device=device)
 
 
 def _topk_correct(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -185,15 +188,15 @@ def evaluate(checkpoint: str | Path, data_root: str | Path, *, out: str | Path |
         # ---- kNN monitor (rank 0, one process's view of the splits) ----
         result: dict[str, Any] = {}
         if rt.rank == 0:
-            # the bank is the train split as the loader gives it: augmented (RRC + flip), since
-            # make_eval_loader has no un-augmented train split (solo-learn's bank has none)
+            # the bank: the train split without augmentation (the val transform), shuffled
             solo = dict(kw, rank=0, world_size=1)
-            bank = make_loader(str(root), train=True, **solo)
+            bank = make_loader(str(root), train=True, augment=False, **solo)
             bank.set_epoch(0)
             tr_f, tr_y = _features(feats, bank, lin.knn_train_samples)
             te_f, te_y = _features(feats, make_loader(str(root), train=False, **solo))
             knn = knn_accuracy(tr_f, tr_y, te_f, te_y, k=lin.knn_k,
                                temperature=lin.knn_temperature, n_classes=len(classes))
+            knn["bank"] = "train split without augmentation (resize + centre crop), shuffled"
             result = _report(cfg, ck, curve, knn, ck_path, time.perf_counter() - t0)
             out_dir = Path(out) if out is not None else ck_path.parent
             out_dir.mkdir(parents=True, exist_ok=True)

@@ -143,6 +143,50 @@ def forward_loss(model: nn.Module, x1: torch.Tensor, x2: torch.Tensor, step: int
     return loss, values
 
 
+def prepare_model(cfg: Config, rt: Runtime) -> tuple[ImageMethod, nn.Module]:
+    """:func:`build_method` made ready to train as a run trains it: the encoders' bf16 autocast
+    (``run.precision``), ``torch.compile`` (``run.compile``), SyncBatchNorm (world size > 1 and
+    ``run.sync_bn``), moved to ``rt.device``, channels_last (``run.channels_last``), and wrapped
+    in :class:`LossModule` (and DDP when world size > 1). Returns ``(method, model)``: the
+    method owns the parameters and state, ``model(x1, x2)`` is the loss."""
+    r = cfg.run
+    method = build_method(cfg)
+    method.gather = rt.world_size > 1  # batch-level terms over the global batch
+    for enc in (m for m in method.modules() if isinstance(m, ImageEncoder)):
+        enc.compute_dtype = torch.bfloat16 if r.precision == "bf16" else None
+        if r.compile:
+            enc.backbone.compile()
+    if rt.world_size > 1 and r.sync_bn:
+        method = nn.SyncBatchNorm.convert_sync_batchnorm(method)
+    method.to(rt.device)
+    if r.channels_last:
+        method.to(memory_format=torch.channels_last)
+    model: nn.Module = LossModule(method)
+    if rt.world_size > 1:
+        ids = [rt.device.index] if rt.device.type == "cuda" else None
+        model = nn.parallel.DistributedDataParallel(model, device_ids=ids)
+    return method, model
+
+
+def train_step(model: nn.Module, method: ImageMethod, opt: torch.optim.Optimizer,
+               x1: torch.Tensor, x2: torch.Tensor, *, step: int, total: int, lr: float,
+               channels_last: bool, world_size: int) -> dict[str, float]:
+    """One optimiser step of pretraining at learning rate ``lr``: the loss of the two views
+    (:func:`forward_loss`, which raises :class:`NonFiniteLossError`), backward, the optimiser,
+    then the method's own update (EMA targets). Returns the loss and terms averaged over ranks."""
+    for g in opt.param_groups:
+        g["lr"] = lr
+    if channels_last:
+        x1 = x1.contiguous(memory_format=torch.channels_last)
+        x2 = x2.contiguous(memory_format=torch.channels_last)
+    loss, values = forward_loss(model, x1, x2, step, world_size)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    method.after_step(step, total)  # EMA targets: the method's own update
+    return values
+
+
 def make_optimizer(cfg: Config, method: nn.Module, lr: float) -> torch.optim.Optimizer:
     """LARS / SGD / AdamW over :func:`mitheory.train.param_groups` (no decay on 1-D params)."""
     o = cfg.optim
@@ -245,21 +289,7 @@ def _train(cfg: Config, argv: list[str], rt: Runtime, make_loader) -> dict[str, 
     peak = cfg.peak_lr()
 
     # ---- model ----
-    method = build_method(cfg)
-    method.gather = rt.world_size > 1  # batch-level terms over the global batch
-    for enc in (m for m in method.modules() if isinstance(m, ImageEncoder)):
-        enc.compute_dtype = torch.bfloat16 if r.precision == "bf16" else None
-        if r.compile:
-            enc.backbone.compile()
-    if rt.world_size > 1 and r.sync_bn:
-        method = nn.SyncBatchNorm.convert_sync_batchnorm(method)
-    method.to(rt.device)
-    if r.channels_last:
-        method.to(memory_format=torch.channels_last)
-    model: nn.Module = LossModule(method)
-    if rt.world_size > 1:
-        ids = [rt.device.index] if rt.device.type == "cuda" else None
-        model = nn.parallel.DistributedDataParallel(model, device_ids=ids)
+    method, model = prepare_model(cfg, rt)
 
     # ---- optim ----
     opt = make_optimizer(cfg, method, peak)
@@ -315,16 +345,8 @@ def _train(cfg: Config, argv: list[str], rt: Runtime, make_loader) -> dict[str, 
             loader.set_epoch(epoch)
         for x1, x2, _ in loader:
             lr = warmup_cosine(step, total, warmup, peak, peak * o.final_lr_ratio)
-            for g in opt.param_groups:
-                g["lr"] = lr
-            if r.channels_last:
-                x1 = x1.contiguous(memory_format=torch.channels_last)
-                x2 = x2.contiguous(memory_format=torch.channels_last)
-            loss, values = forward_loss(model, x1, x2, step, rt.world_size)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            method.after_step(step, total)  # EMA targets: the method's own update
+            values = train_step(model, method, opt, x1, x2, step=step, total=total, lr=lr,
+                                channels_last=r.channels_last, world_size=rt.world_size)
             step, n_log = step + 1, n_log + 1
             if rt.rank == 0 and ((step - 1) % r.log_every == 0 or step == stop):
                 now = time.perf_counter()

@@ -68,10 +68,11 @@ class TwoViewStandIn:
 
 
 class EvalStandIn:
-    def __init__(self, root, *, batch_size, image_size, train, rank=0, world_size=1, seed=0,
-                 device="cpu"):
+    def __init__(self, root, *, batch_size, image_size, train, augment=None, rank=0,
+                 world_size=1, seed=0, device="cpu"):
         self.x, self.y = _load(root, image_size)
         self.b, self.train, self.rank, self.world = batch_size, train, rank, world_size
+        self.augment = train if augment is None else augment
         self.seed, self.device, self.epoch = seed, device, 0
         self.view = TwoViewAugment("vicreg", image_size).views[0]
 
@@ -90,7 +91,7 @@ class EvalStandIn:
         for i in range(0, len(idx_all), self.b):
             idx = idx_all[i:i + self.b]
             x = self.x[idx]
-            if self.train:
+            if self.augment:
                 x = augment_view(x, self.view, x.shape[-1],
                                  generator=_generator(self.seed, self.epoch, self.rank, i))
             yield ((x - MEAN) / STD).to(self.device), self.y[idx].to(self.device)
@@ -109,9 +110,9 @@ def train_loader_factory(root, stall_at=None):
 
 def eval_loader_factory():
     """A ``make_loader`` for :func:`paper_repro.linear_eval.evaluate` (dataset root)."""
-    def make(root, *, batch_size, image_size, train, rank, world_size, seed, device):
+    def make(root, *, batch_size, image_size, train, rank, world_size, seed, device,
+             augment=None):
         return EvalStandIn(Path(root) / ("train" if train else "val"), batch_size=batch_size,
-                           image_size=image_size,
-                           train=train, rank=rank, world_size=world_size, seed=seed,
-                           device=device)
+                           image_size=image_size, train=train, augment=augment, rank=rank,
+                           world_size=world_size, seed=seed, device=device)
     return make

@@ -128,6 +128,26 @@ def test_eval_train_loader_is_random_and_reproducible(tiny_folder):
     assert a[0].shape == (8, 3, 24, 24) and torch.equal(a[0], b[0])
 
 
+def test_unaugmented_train_split_is_the_val_transform_in_shuffled_order(tiny_folder, tmp_path):
+    # a root whose val/ is the train/ folder: its (by-hand-tested) val transform in file order
+    # is the reference for the un-augmented train split, which is shuffled by shard_indices
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    (mirror / "train").symlink_to(tiny_folder / "train")
+    (mirror / "val").symlink_to(tiny_folder / "train")
+    ref_x, ref_y = (torch.cat(t) for t in zip(*make_eval_loader(
+        mirror, batch_size=5, image_size=24, train=False, workers=0)))
+    bank = make_eval_loader(tiny_folder, batch_size=5, image_size=24, train=True, augment=False,
+                            workers=0, seed=3)
+    for epoch in (0, 1):
+        bank.set_epoch(epoch)
+        x, y = (torch.cat(t) for t in zip(*bank))
+        order = shard_indices(len(ref_x), epoch=epoch, seed=3, rank=0, world_size=1)
+        assert torch.equal(x, ref_x[order]) and torch.equal(y, ref_y[order])  # exact: same ops
+    with pytest.raises(TypeError, match="augment"):
+        make_eval_loader(tiny_folder, batch_size=5, train=True, augment="no", workers=0)
+
+
 def test_corrupt_and_empty_files_raise_naming_the_file(tiny_folder, tmp_path):
     root = tmp_path / "bad"
     shutil.copytree(tiny_folder / "train", root / "train")

@@ -97,6 +97,15 @@ def test_real_loaders_pretrain_and_evaluate(tiny_folder, tmp_path):
                "--linear.epochs=1", "--linear.batch_size=6")
     res = pretrain.train(cfg, [])
     assert res["step"] == 3 and np.isfinite(res["values"]["loss"])
-    ev = linear_eval.evaluate(tmp_path / "checkpoint.pt", tiny_folder)
+    calls = []
+
+    def recording_loader(root, **kw):  # paper_repro.data's loader, noting split and transform
+        calls.append((kw["train"], kw.get("augment")))
+        return linear_eval.default_eval_loader(root, **kw)
+
+    ev = linear_eval.evaluate(tmp_path / "checkpoint.pt", tiny_folder,
+                              make_loader=recording_loader)
+    # probe train (augmented by default), probe val, kNN bank (train, un-augmented), kNN queries
+    assert calls == [(True, None), (False, None), (True, False), (False, None)]
     assert ev["knn"]["n_test"] == 6  # every val image once
     assert 0 <= ev["linear"]["top1"] <= 100
