@@ -1106,10 +1106,10 @@ add("interval_means", Entry(call("interval_means", steps=[0, 1, 2, 3],
                                    ("length mismatch", "values", override({"values": [1.0]})),
                                    ("bounds not increasing", "bounds",
                                     override({"bounds": [2, 0]})))))
-add("sample_images", Entry(call("sample_images", spec="world", n=4, seed=0),
+add("sample_images", Entry(call("sample_images", dataset="world", n=4, seed=0),
                            no_positive=("seed", "world_seed"),
-                           extra=(("spec path missing", "spec", override({"spec": "cifar10:"})),
-                                  ("spec not a string", "spec", override({"spec": 3.0})))))
+                           extra=(("path missing", "dataset", override({"dataset": "cifar10:"})),
+                                  ("not a string", "dataset", override({"dataset": 3.0})))))
 add("train_with_checkpoints", Entry(
     lambda: (api("train_with_checkpoints"), {
         "method": IMG_METHOD(), "sampler": api("ImageWorld")(seed=0), "seed": 0,

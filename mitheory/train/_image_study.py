@@ -49,11 +49,11 @@ def train_with_checkpoints(method: SSLMethod, sampler: ImageWorld | Iterable,
     return res, history
 
 
-def sample_images(spec: str, n: int, seed: Seed, *, world_seed: Seed = 0
+def sample_images(dataset: str, n: int, seed: Seed, *, world_seed: Seed = 0
                   ) -> tuple[torch.Tensor, np.ndarray]:
     """``n`` images (float in [0, 1], NCHW) and their labels, drawn with ``seed``.
 
-    ``spec`` is ``"world"`` (fresh renders of ``ImageWorld(image_size=32, seed=world_seed)``,
+    ``dataset`` is ``"world"`` (fresh renders of ``ImageWorld(image_size=32, seed=world_seed)``,
     class = shape), ``"digits"`` (scikit-learn's 8x8 digits), ``"cifar10:PATH"`` /
     ``"cifar100:PATH"`` (the training pickles) or ``"imagefolder:PATH"`` (resized to 32x32).
     A dataset smaller than ``n`` gives all its images; the drawn images are in dataset order
@@ -62,9 +62,9 @@ def sample_images(spec: str, n: int, seed: Seed, *, world_seed: Seed = 0
     Raises
     ------
     ValueError
-        If ``spec`` is none of these forms, or ``n`` < 1.
+        If ``dataset`` is none of these forms, or ``n`` < 1.
     """
-    kind, path = parse_dataset_spec(spec, IMAGE_SPECS)
+    kind, path = parse_dataset_spec(dataset, IMAGE_SPECS)
     check_int(n, "n", minimum=1)
     if kind == "world":
         world = ImageWorld(image_size=32, seed=world_seed)
