@@ -38,9 +38,10 @@ import torch
 
 from mitheory import info
 from mitheory import train as tr
-from mitheory.data import CIFARDataset, ImageFolderDataset, TwoViewAugment
+from mitheory.data import (CIFARDataset, ImageFolderDataset, TwoViewAugment,
+                           parse_dataset_spec, shuffled_loader)
 from mitheory.generative import ImageWorld
-from mitheory.stats import holm_adjust, paired_test
+from mitheory.stats import even_checkpoints, holm_adjust, interval_means, paired_test
 from mitheory.study import as_generator, claim_verdict, parallel_map, run_study, spawn, subplots
 
 ESTIMATORS = ("logdet", "kl_upper", "bhattacharyya_lower", "knn")
@@ -113,14 +114,12 @@ def entropies(z: np.ndarray, cfg: Config) -> dict[str, float | None]:
 
 def _data(cfg: Config):
     """(sampler, held-out images, two-view augment or None) for ``cfg.dataset``."""
-    kind, _, path = cfg.dataset.partition(":")
+    kind, path = parse_dataset_spec(cfg.dataset, ("imageworld", "cifar10:PATH",
+                                                  "imagefolder:PATH"))
     if kind == "imageworld":
         world = ImageWorld(image_size=32, seed=(cfg.seed, 0))
         held_out = world.render(world.sample_factors(cfg.n_eval, seed=(cfg.seed, 1)))
         return world, held_out, None
-    if kind not in ("cifar10", "imagefolder") or not path:
-        raise ValueError(f"dataset must be imageworld, cifar10:PATH or imagefolder:PATH, got "
-                         f"{cfg.dataset!r}")
     if not cfg.augment:
         raise ValueError("augment must name a two-view recipe for a dataset of images")
     if kind == "cifar10":
@@ -132,10 +131,8 @@ def _data(cfg: Config):
         perm = as_generator((cfg.seed, 1)).permutation(len(full))
         held_out = torch.stack([full[int(i)][0] for i in np.sort(perm[:cfg.n_eval])])
         train = torch.utils.data.Subset(full, perm[cfg.n_eval:].tolist())
-    loader = torch.utils.data.DataLoader(
-        train, batch_size=cfg.batch_size, shuffle=True, drop_last=True,
-        generator=torch.Generator().manual_seed(int(cfg.seed)))
-    return loader, held_out.float() / 255.0, TwoViewAugment(cfg.augment, 32)
+    return (shuffled_loader(train, cfg.batch_size, cfg.seed), held_out.float() / 255.0,
+            TwoViewAugment(cfg.augment, 32))
 
 
 def train_cell(cfg: Config, name: str, trial: int) -> dict:
@@ -144,11 +141,9 @@ def train_cell(cfg: Config, name: str, trial: int) -> dict:
     seed = spawn((cfg.seed, 2), cfg.n_trials)[trial]  # same seed for every method: paired
     opts = {"sigma": cfg.er_sigma} if name.startswith("er_gaussian") else {}
     arch = {"width": cfg.width, "stem": cfg.stem, "projector": cfg.projector}
-    at = {round(cfg.steps * (i + 1) / cfg.n_checkpoints) for i in range(cfg.n_checkpoints)}
-    history: list[dict] = []
 
     def evaluate(step, method):
-        row = {"step": step}
+        row = {}
         for rep, feat in (("projector", "encoder"), ("backbone", "embed")):
             z = tr.embed_images(method, held_out, features=feat)
             try:
@@ -156,16 +151,17 @@ def train_cell(cfg: Config, name: str, trial: int) -> dict:
             except ValueError as exc:
                 row.update({f"{rep}/{k}": {q: None for q in ESTIMATORS} | {"error": str(exc)}
                             for k in ("isotropic", "sphere", "raw")})
-        history.append(row)
+        return row
 
     init = tr.init_image_method_(tr.make_image_method(name, **arch, **opts), spawn(seed, 2)[0])
-    evaluate(0, init.to(tr.resolve_device(cfg.device)))
+    start = {"step": 0, **evaluate(0, init.to(tr.resolve_device(cfg.device)))}
     tcfg = tr.ImageTrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr,
                                warmup_steps=cfg.steps // 10, device=cfg.device, log_every=5,
                                augment=(cfg.augment or None) if augment is None else None)
-    res = tr.train_images(tr.make_image_method(name, **arch, **opts), sampler, tcfg, seed=seed,
-                          augment=augment,
-                          callback=lambda s, m: evaluate(s, m) if s in at else None)
+    res, history = tr.train_with_checkpoints(
+        tr.make_image_method(name, **arch, **opts), sampler, tcfg, evaluate,
+        at=even_checkpoints(cfg.steps, cfg.n_checkpoints), seed=seed, augment=augment)
+    history.insert(0, start)
     last = history[-1][cfg.verdict_footing]
     print(f"{name} trial {trial}: {res.wall_time_s:.0f} s, final {cfg.verdict_footing} "
           + ", ".join(f"{e} {last[e]:.2f}" for e in ESTIMATORS if last[e] is not None),
@@ -281,8 +277,7 @@ def _mean_se(c: np.ndarray) -> dict:
 def _loss_trend(runs: list[dict], steps: list[int]) -> str:
     """trend_status of the mean logged loss over the last two checkpoint intervals."""
     loss = np.array([[v for _, v in r["train"]["losses"]] for r in runs]).mean(axis=0)
-    at = np.array([s for s, _ in runs[0]["train"]["losses"]])
-    w = [loss[(at >= lo) & (at < hi)].mean() for lo, hi in zip(steps[-3:-1], steps[-2:])]
+    w = interval_means([s for s, _ in runs[0]["train"]["losses"]], loss, steps[-3:])
     return tr.trend_status(w, tol=0.02 * abs(w[-1]))
 
 

@@ -27,7 +27,8 @@ import torch
 
 from mitheory import stats
 from mitheory import train as tr
-from mitheory.data import ArrayDataset, CIFARDataset, ImageFolderDataset, TwoViewAugment
+from mitheory.data import (ArrayDataset, CIFARDataset, ImageFolderDataset, TwoViewAugment,
+                           parse_dataset_spec, shuffled_loader)
 from mitheory.generative import ImageWorld
 from mitheory.study import (Threshold, as_generator, int_seed, run_study, spawn, subplots,
                             threshold_verdict)
@@ -85,30 +86,26 @@ def _data(cfg: Config, n_pool: int):
         return ((world.render(draw[0]), world.labels(draw[0]).numpy()),
                 (world.render(draw[1]), world.labels(draw[1]).numpy()), world.n_classes,
                 (pairs.x, pairs.x_tilde), world, None)
-    kind, _, path = cfg.dataset.partition(":")
-    if kind == "cifar10" and path:
+    kind, path = parse_dataset_spec(cfg.dataset, ("imageworld", "cifar10:PATH",
+                                                  "imagefolder:PATH"))
+    if kind == "cifar10":
         tr_set, te_set = CIFARDataset(path, train=True), CIFARDataset(path, train=False)
         x_tr, y_tr, x_te, y_te = tr_set.data, tr_set.targets.numpy(), te_set.data, \
             te_set.targets.numpy()
-    elif kind == "imagefolder" and path:
+    else:
         folder = ImageFolderDataset(path, size=32)
         x_all = torch.stack([folder[i][0] for i in range(len(folder))])
         y_all, perm = np.asarray(folder.targets), as_generator(ss_split).permutation(len(folder))
         cut = len(perm) // 5  # a seeded 20% test split
         x_tr, y_tr, x_te, y_te = x_all[perm[cut:]], y_all[perm[cut:]], x_all[perm[:cut]], \
             y_all[perm[:cut]]
-    else:
-        raise ValueError(f"dataset must be imageworld, cifar10:PATH or imagefolder:PATH, got "
-                         f"{cfg.dataset!r}")
     x_tr, x_te = x_tr.float() / 255, x_te.float() / 255
     pick = as_generator(ss_pool).choice(len(x_tr), min(n_pool, len(x_tr)), replace=False)
     aug = TwoViewAugment(cfg.augment, 32)
     idx = as_generator(ss_unlab).choice(len(x_tr), cfg.n_unlabelled, replace=False)
     views = aug(x_tr[idx], torch.Generator().manual_seed(int_seed(ss_views)))
     te = as_generator(ss_test).choice(len(x_te), min(cfg.n_test, len(x_te)), replace=False)
-    loader = torch.utils.data.DataLoader(ArrayDataset(x_tr, y_tr, layout="NCHW"),
-                                         batch_size=cfg.batch_size, shuffle=True, drop_last=True,
-                                         generator=torch.Generator().manual_seed(cfg.seed))
+    loader = shuffled_loader(ArrayDataset(x_tr, y_tr, layout="NCHW"), cfg.batch_size, cfg.seed)
     return ((x_tr[pick], y_tr[pick]), (x_te[te], y_te[te]), int(y_tr.max()) + 1, views, loader,
             aug)
 
@@ -154,24 +151,20 @@ def _correlations(points: list[dict], cfg: Config) -> dict:
 def run(cfg: Config) -> dict:
     pool_size = 3 * max(cfg.label_budgets) * 10  # 3x the largest budget per class, 10 classes
     pool, test, n_classes, views, sampler, aug = _data(cfg, pool_size)
-    at = sorted({round(cfg.steps * (i + 1) / cfg.n_checkpoints) for i in range(cfg.n_checkpoints)})
+    at = stats.even_checkpoints(cfg.steps, cfg.n_checkpoints)
     tcfg = tr.ImageTrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr,
                                warmup_steps=cfg.steps // 10, device=cfg.device)
     points, runs = [], []
     for name in cfg.methods:
-        history: list[dict] = []
-
         def checkpoint(step, method):
-            if step in at:
-                rows = _points(method, cfg, pool, test, n_classes, views)
-                history.append({"step": step, "test_accuracy_largest_budget":
-                                rows[-1]["test_accuracy"]})
-                points.extend({"method": name, "step": step, **r} for r in rows)
-                print(f"{name} step {step}: gaps " + ", ".join(f"{r['gap']:.3f}" for r in rows))
+            rows = _points(method, cfg, pool, test, n_classes, views)
+            points.extend({"method": name, "step": step, **r} for r in rows)
+            print(f"{name} step {step}: gaps " + ", ".join(f"{r['gap']:.3f}" for r in rows))
+            return {"test_accuracy_largest_budget": rows[-1]["test_accuracy"]}
 
-        res = tr.train_images(tr.make_image_method(name, width=cfg.width,
-                                                   projector=cfg.projector), sampler, tcfg,
-                              seed=(cfg.seed, 4), augment=aug, callback=checkpoint)
+        method = tr.make_image_method(name, width=cfg.width, projector=cfg.projector)
+        res, history = tr.train_with_checkpoints(method, sampler, tcfg, checkpoint, at=at,
+                                                 seed=(cfg.seed, 4), augment=aug)
         trend = tr.trend_status([h["test_accuracy_largest_budget"] for h in history])
         runs.append({"method": name, "train": res.to_dict(), "history": history, "trend": trend})
     corr = _correlations(points, cfg)

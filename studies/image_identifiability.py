@@ -21,6 +21,7 @@ import numpy as np
 
 from mitheory import train as tr
 from mitheory.generative import ImageWorld
+from mitheory.stats import even_checkpoints
 from mitheory.study import Threshold, run_study, spawn, subplots, threshold_verdict
 
 
@@ -72,23 +73,22 @@ def run(cfg: Config) -> dict:
                                        spawn(ss_train, 2)[0])
     rand = evaluate(random_enc, style_baseline=True)
     baseline = rand["style_from_content"]
-    at = {round(cfg.steps * (i + 1) / cfg.n_checkpoints) for i in range(cfg.n_checkpoints)}
+    at = even_checkpoints(cfg.steps, cfg.n_checkpoints)
     tcfg = tr.ImageTrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr,
                                warmup_steps=cfg.steps // 10, device=cfg.device)
     rows, claims = [], []
     for name in cfg.objectives:
-        history: list[dict] = []
         head: dict = {}  # the projector output at the end: the features the loss made invariant
 
         def checkpoint(step, method):
-            if step in at:
-                history.append(h := {"step": step, **evaluate(method)})
-                print(f"{name} step {step}: " + ", ".join(f"{k} {h[k]:.3f}" for k in SUMMARY_KEYS))
+            h = evaluate(method)
+            print(f"{name} step {step}: " + ", ".join(f"{k} {h[k]:.3f}" for k in SUMMARY_KEYS))
             if step == cfg.steps:
                 head.update(evaluate(method, features="encoder"))
+            return h
 
-        res = tr.train_images(tr.make_image_method(name, **arch), world, tcfg, seed=ss_train,
-                              callback=checkpoint)
+        res, history = tr.train_with_checkpoints(tr.make_image_method(name, **arch), world, tcfg,
+                                                 checkpoint, at=at, seed=ss_train)
         last = history[-1]
         trend = {r.name: tr.trend_status([h[r.name] for h in history]) for r in C3_RULES}
         rows.append({"objective": name, "train": res.to_dict(), "history": history,
@@ -103,7 +103,7 @@ def run(cfg: Config) -> dict:
                       "projector_output": {k: head[k] for k in SUMMARY_KEYS}},
             notes=f"R^2 over the last two checkpoints: content {trend['min_content_r2_kernel']},"
                   f" style {trend['max_style_excess_over_content_prediction']}"))
-    return {"protocol": "reconstructed", "checkpoints": sorted(at), "runs": rows,
+    return {"protocol": "reconstructed", "checkpoints": at, "runs": rows,
             "random_encoder": rand, "style_from_content": baseline, "claims": claims}
 
 

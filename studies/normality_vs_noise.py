@@ -28,9 +28,9 @@ import torch
 
 from mitheory import train as tr
 from mitheory.cpa import cpa_from_resnet, exit_probability_mc, trace_cpa
-from mitheory.data import CIFARDataset, ImageFolderDataset, TwoViewAugment
+from mitheory.data import TwoViewAugment, shuffled_loader
 from mitheory.generative import ImageWorld
-from mitheory.stats import normality_tests
+from mitheory.stats import even_checkpoints, interval_means, normality_tests
 from mitheory.study import Threshold, as_generator, run_study, spawn, subplots, threshold_verdict
 
 
@@ -85,34 +85,6 @@ C7_RULES = (
 WORLD_SEED = 0  # the rendered world (its seed fixes only the optional factor dependences)
 
 
-def images_of(spec: str, n: int, seed) -> tuple[torch.Tensor, np.ndarray]:
-    """``n`` images (float in [0, 1], NCHW) and labels of ``"world"``, ``"digits"``,
-    ``"cifar10:PATH"`` / ``"cifar100:PATH"`` or ``"imagefolder:PATH"``, drawn with ``seed``."""
-    kind, _, path = spec.partition(":")
-    if kind == "world":
-        world = ImageWorld(image_size=32, seed=WORLD_SEED)
-        f = world.sample_factors(n, seed=seed)
-        return world.render(f), world.labels(f).numpy()
-    if kind == "digits":
-        from sklearn.datasets import load_digits
-
-        d = load_digits()
-        x, y = torch.as_tensor(d.images[:, None] / 16.0, dtype=torch.float32), d.target
-    elif kind in ("cifar10", "cifar100") and path:
-        ds = CIFARDataset(path, train=True)
-        x, y = ds.data.float() / 255.0, ds.targets.numpy()
-    elif kind == "imagefolder" and path:
-        ds = ImageFolderDataset(path, size=32)
-        idx = as_generator(seed).choice(len(ds), min(n, len(ds)), replace=False)
-        x = torch.stack([ds[int(i)][0] for i in idx]).float() / 255.0
-        return x, np.array([ds.samples[int(i)][1] for i in idx])
-    else:
-        raise ValueError(f"dataset must be world, digits, cifar10:PATH, cifar100:PATH or "
-                         f"imagefolder:PATH, got {spec!r}")
-    idx = np.sort(as_generator(seed).choice(len(x), min(n, len(x)), replace=False))
-    return x[idx], np.asarray(y)[idx]
-
-
 def raw_distances(x: torch.Tensor, scales) -> dict:
     """Quantiles of the pairwise l2 distances of flattened images, and for each s the fraction
     of pairs farther apart than twice the noise norm ``2 s sqrt(D)``."""
@@ -159,44 +131,37 @@ def run(cfg: Config) -> dict:
         raise ValueError(f"train_on must be 'world', or 'dataset' with --dataset given, got "
                          f"train_on={cfg.train_on!r}, dataset={cfg.dataset!r}")
     source = "world" if cfg.train_on == "world" else cfg.dataset
-    protos, _ = images_of(source, cfg.n_prototypes, ss_proto)
-    mon_x, mon_y = images_of(source, cfg.n_monitor, ss_mon)
+    protos, _ = tr.sample_images(source, cfg.n_prototypes, ss_proto)
+    mon_x, mon_y = tr.sample_images(source, cfg.n_monitor, ss_mon)
     half = cfg.n_monitor // 2
     knn_chance = float(np.bincount(mon_y[half:]).max() / len(mon_y[half:]))  # majority class
     specs = ["world", "digits", *([cfg.dataset] if cfg.dataset else [])]
-    distances = {s: raw_distances(images_of(s, cfg.n_distance, ss_dist)[0], cfg.noise_scales)
+    distances = {s: raw_distances(tr.sample_images(s, cfg.n_distance, ss_dist)[0], cfg.noise_scales)
                  for s in specs}
     world_d = distances[source]
-    at = {round(cfg.steps * (i + 1) / cfg.n_checkpoints) for i in range(cfg.n_checkpoints)}
+    at = even_checkpoints(cfg.steps, cfg.n_checkpoints)
     tcfg = tr.ImageTrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr,
                                warmup_steps=cfg.steps // 10, device=cfg.device)
     if cfg.train_on == "world":
         sampler, augment = ImageWorld(image_size=32, seed=WORLD_SEED), None
     else:
-        x_tr, _ = images_of(cfg.dataset, 50_000, ss_data)
-        g = torch.Generator().manual_seed(cfg.seed)
-        sampler = torch.utils.data.DataLoader(x_tr, batch_size=cfg.batch_size, shuffle=True,
-                                              drop_last=True, generator=g)
+        x_tr, _ = tr.sample_images(cfg.dataset, 50_000, ss_data)
+        sampler = shuffled_loader(x_tr, cfg.batch_size, cfg.seed)
         augment = TwoViewAugment("simclr", 32, blur=False)
     runs, claims, primary = [], [], cfg.methods[0]
     for name in cfg.objectives:
         for trial in range(cfg.n_trials):
-            history: list[dict] = []
-
-            def checkpoint(step, method):
-                if step in at:
-                    knn = tr.knn_monitor(method, mon_x[:half], mon_y[:half], mon_x[half:],
-                                         mon_y[half:], k=min(20, half))
-                    history.append({"step": step, "knn_accuracy": knn["accuracy"]})
+            def monitor(step, method):
+                return {"knn_accuracy": tr.knn_monitor(method, mon_x[:half], mon_y[:half],
+                                                       mon_x[half:], mon_y[half:],
+                                                       k=min(20, half))["accuracy"]}
 
             method = tr.make_image_method(name, width=cfg.width, projector=cfg.projector)
-            res = tr.train_images(method, sampler, tcfg, seed=(*ss_train, trial),
-                                  augment=augment, callback=checkpoint)
-            prev = 0
-            for h in history:  # mean logged loss since the previous checkpoint (step k is the
-                # loss of the (k+1)-th update)
-                h["loss"] = float(np.mean([v for k, v in res.losses if prev <= k < h["step"]]))
-                prev = h["step"]
+            res, history = tr.train_with_checkpoints(method, sampler, tcfg, monitor, at=at,
+                                                     seed=(*ss_train, trial), augment=augment)
+            # mean logged loss since the previous checkpoint (step k: the (k+1)-th update's loss)
+            for h, loss in zip(history, interval_means(*zip(*res.losses), [0, *at])):
+                h["loss"] = loss
             cnet = trace_cpa(cpa_from_resnet(method.encoder.backbone).eval())
             sweep = noise_response(method, cnet, protos, cfg, (cfg.seed, 10 + trial))
             print(f"{name} trial {trial}: pass fraction ({primary}) " + ", ".join(
@@ -216,7 +181,7 @@ def run(cfg: Config) -> dict:
                                  cfg))
     return {"protocol": "reconstructed", "features": "backbone output (before the projector)",
             "projection": f"PCA to {cfg.test_dim} dims of each prototype's outputs",
-            "decisive_test": primary, "train_on": source, "checkpoints": sorted(at),
+            "decisive_test": primary, "train_on": source, "checkpoints": at,
             "knn_chance": knn_chance,
             "runs": runs, "distances": distances, "claims": claims}
 

@@ -1097,6 +1097,28 @@ add("plateau_status", Entry(call("plateau_status", steps=[1, 2, 4], values=[0.5,
                                    ("tol<0", "tol", override({"tol": -0.1})))))
 add("log_checkpoints", Entry(call("log_checkpoints", steps=3000, n=4),
                              positive=("steps", "n")))
+add("even_checkpoints", Entry(call("even_checkpoints", steps=200, n=3),
+                              positive=("steps", "n")))
+add("interval_means", Entry(call("interval_means", steps=[0, 1, 2, 3],
+                                 values=[4.0, 2.0, 1.0, 1.0], bounds=[0, 2, 4]),
+                            extra=(("values nan", "values",
+                                    override({"values": [4.0, np.nan, 1.0, 1.0]})),
+                                   ("length mismatch", "values", override({"values": [1.0]})),
+                                   ("bounds not increasing", "bounds",
+                                    override({"bounds": [2, 0]})))))
+add("sample_images", Entry(call("sample_images", dataset="world", n=4, seed=0),
+                           no_positive=("seed", "world_seed"),
+                           extra=(("path missing", "dataset", override({"dataset": "cifar10:"})),
+                                  ("not a string", "dataset", override({"dataset": 3.0})))))
+add("train_with_checkpoints", Entry(
+    lambda: (api("train_with_checkpoints"), {
+        "method": IMG_METHOD(), "sampler": api("ImageWorld")(seed=0), "seed": 0,
+        "cfg": api("ImageTrainConfig")(steps=2, batch_size=4, device="cpu", progress=False),
+        "evaluate": lambda step, m: {}, "at": [2]}),
+    no_positive=("seed",),
+    extra=(("at beyond steps", "at", override({"at": [3]})),
+           ("evaluate not callable", "evaluate", override({"evaluate": 3.0})),
+           ("cfg not a config", "cfg", override({"cfg": 3.0})))))
 add("param_groups", Entry(lambda: (api("param_groups"), {"model": nn.Linear(3, 2),
                                                          "weight_decay": 0.1}),
                           extra=(("model not a module", "model", override({"model": 3.0})),
@@ -1136,6 +1158,7 @@ add("cauchy_combination", Entry(call("cauchy_combination", p_values=[0.2, 0.5]),
                                 extra=(("p_values > 1", "p_values",
                                         override({"p_values": [0.5, 1.5]})),)))
 SKIP: dict[str, str] = {
+    "IMAGE_SPECS": "constant tuple of dataset forms",
     "BOX_CONDITIONALS": "constant tuple of option names",
     "MU_NORM_TOL": "constant tolerance",
     "PLATEAU_TOL": "constant tolerance of the plateau rule",

@@ -17,6 +17,7 @@ from mitheory.data._augment import (
 )
 from mitheory.data._cifar import CIFARDataset
 from mitheory.data._folder import IMAGE_EXTENSIONS, ImageFolderDataset, pil_to_tensor
+from mitheory.data._specs import parse_dataset_spec, shuffled_loader
 from mitheory.data._views import (
     RECIPES,
     TwoViewAugment,
@@ -43,8 +44,10 @@ __all__ = [
     "gaussian_blur",
     "grayscale",
     "hflip",
+    "parse_dataset_spec",
     "pil_to_tensor",
     "resized_crop",
     "sample_crop_boxes",
+    "shuffled_loader",
     "solarize",
 ]

@@ -1,7 +1,8 @@
 """Statistics: identifiability metrics (R^2, MCC), linear probes, two-sample, normality and
 paired tests, correlations with confidence intervals, generalization bounds of linear probes, and
 the plateau rule of training-budget curves."""
-from mitheory.stats._convergence import PLATEAU_TOL, log_checkpoints, plateau_status, trend_status
+from mitheory.stats._convergence import (PLATEAU_TOL, even_checkpoints, interval_means,
+                                         log_checkpoints, plateau_status, trend_status)
 from mitheory.stats._correlation import CORRELATION_METHODS, Correlation, correlation
 from mitheory.stats._generalization import (
     DEFAULT_SIGMAS,
@@ -46,10 +47,12 @@ from mitheory.stats._two_sample import (
 __all__ = ["Correlation", "CORRELATION_METHODS", "DEFAULT_SIGMAS", "GeneralizationBound",
            "LinearProbe", "NORMALITY_METHODS", "NormalityTest", "PairedTest", "PLATEAU_TOL",
            "R2_METHODS", "TwoSampleTest", "cauchy_combination", "correlation",
-           "dagostino_pearson", "downstream_labels", "effective_rank", "energy_distance",
+           "dagostino_pearson", "downstream_labels", "effective_rank",
+           "even_checkpoints", "energy_distance",
            "fit_linear_probe", "generalization_bound_pac_bayes",
            "generalization_bound_rademacher", "generalization_bound_ssl", "henze_zirkler",
-           "holm_adjust", "linear_probe_accuracy", "log_checkpoints", "mardia", "mcc",
+           "holm_adjust", "interval_means", "linear_probe_accuracy", "log_checkpoints",
+           "mardia", "mcc",
            "median_bandwidth", "mmd_rbf", "normality_test", "normality_tests", "numerical_rank",
            "paired_test", "plateau_status", "project_samples", "r2_identifiability",
            "r2_identifiability_blocks", "r2_kernel", "r2_linear", "trend_status",

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from mitheory._validate import check_finite_number, check_int
 
 PLATEAU_TOL = 0.01  # the last two checkpoints within 0.01 (of an R^2 or an accuracy in [0, 1])
@@ -88,3 +90,36 @@ def log_checkpoints(steps: int, n: int) -> list[int]:
     check_int(steps, "steps", minimum=1)
     check_int(n, "n", minimum=1)
     return sorted({max(1, round(steps / 2 ** (n - 1 - i))) for i in range(n)})
+
+
+def even_checkpoints(steps: int, n: int) -> list[int]:
+    """``n`` evenly spaced checkpoints ending at ``steps`` (``round(steps k / n)``, k = 1..n),
+    duplicates dropped: the budget-curve grid of the image studies.
+
+    >>> even_checkpoints(200, 3)
+    [67, 133, 200]
+    """
+    check_int(steps, "steps", minimum=1)
+    check_int(n, "n", minimum=1)
+    return sorted({round(steps * (i + 1) / n) for i in range(n)})
+
+
+def interval_means(steps: Sequence[int], values: Sequence[float],
+                   bounds: Sequence[int]) -> list[float]:
+    """Mean of the ``values`` logged at ``steps`` within each ``[bounds[i], bounds[i+1])``: e.g.
+    the mean training loss between consecutive checkpoints (NaN for an interval with no value).
+
+    >>> interval_means([0, 1, 2, 3], [4.0, 2.0, 1.0, 1.0], [0, 2, 4])
+    [3.0, 1.0]
+    """
+    s, v = np.asarray(steps), np.asarray(values, dtype=float)
+    if s.ndim != 1 or v.shape != s.shape:
+        raise ValueError(f"steps and values must be 1-D of one length, got shapes {s.shape} "
+                         f"and {v.shape}")
+    if not np.all(np.isfinite(v)):
+        raise ValueError("values must be finite (a NaN loss means training diverged)")
+    b = [check_int(x, "bounds") for x in bounds]
+    if len(b) < 2 or any(lo >= hi for lo, hi in zip(b, b[1:])):
+        raise ValueError(f"bounds must be >= 2 increasing steps, got {list(bounds)}")
+    return [float(v[(s >= lo) & (s < hi)].mean()) if np.any((s >= lo) & (s < hi))
+            else float("nan") for lo, hi in zip(b, b[1:])]

@@ -25,6 +25,7 @@ from mitheory.train._image import (ImageEncoder, ImageMethod, ImageTrainConfig, 
 from mitheory.train._image_eval import (CIRCULAR_FACTORS, FactorSplit, factor_targets,
                                         identifiability_summary, image_identifiability,
                                         knn_monitor, knn_predict, linear_probe)
+from mitheory.train._image_study import IMAGE_SPECS, sample_images, train_with_checkpoints
 from mitheory.stats import trend_status  # re-exported: the image studies' plateau rule
 
 __all__ = [
@@ -41,4 +42,5 @@ __all__ = [
     "knn_monitor", "knn_predict", "linear_probe",
     "CIRCULAR_FACTORS", "FactorSplit", "factor_targets", "identifiability_summary",
     "image_identifiability", "trend_status",
+    "IMAGE_SPECS", "sample_images", "train_with_checkpoints",
 ]

@@ -46,3 +46,25 @@ def test_log_checkpoints():
 def test_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):
         stats.plateau_status(**kwargs)
+
+
+def test_even_checkpoints_end_at_the_budget_and_are_evenly_spaced():
+    from mitheory.stats import even_checkpoints
+
+    # round(steps k / n) by hand: 200/3 = 66.7 -> 67, 133.3 -> 133, 200
+    assert even_checkpoints(200, 3) == [67, 133, 200]
+    assert even_checkpoints(4, 2) == [2, 4]
+    assert even_checkpoints(2, 5) == [0, 1, 2]  # more checkpoints than steps: duplicates dropped
+
+
+def test_interval_means_equal_a_direct_loop():
+    from mitheory.stats import interval_means
+
+    rng = np.random.default_rng(0)
+    steps, values = np.arange(0, 100, 5), rng.normal(size=20)
+    bounds = [0, 33, 67, 100]
+    # an independent implementation: python loop over the logged values
+    want = [float(np.mean([v for s, v in zip(steps, values) if lo <= s < hi]))
+            for lo, hi in zip(bounds, bounds[1:])]
+    assert interval_means(steps, values, bounds) == want  # same values, same order: exact
+    assert np.isnan(interval_means([0, 1], [1.0, 2.0], [5, 6])[0])  # empty interval

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from mitheory.study import threshold_verdict
+from mitheory import train as tr
 from studies import normality_vs_noise as nv
 
 Q = nv.QUICK
@@ -79,7 +80,7 @@ def test_distances_of_a_user_cifar_folder(tmp_path):
         data = rng.integers(0, 256, size=(4, 3072), dtype=np.uint8)
         with open(tmp_path / name, "wb") as fh:
             pickle.dump({b"data": data, b"labels": [0, 1, 2, 3]}, fh)
-    x, y = nv.images_of(f"cifar10:{tmp_path}", 10, seed=0)
+    x, y = tr.sample_images(f"cifar10:{tmp_path}", 10, seed=0)
     assert x.shape == (10, 3, 32, 32) and float(x.max()) <= 1.0 and len(y) == 10
     two = x[:2].clone()
     two[1] = two[0]
@@ -93,7 +94,7 @@ def test_distances_of_a_user_cifar_folder(tmp_path):
 @pytest.mark.parametrize("spec", ["mnist", "cifar10:", "imagefolder"])
 def test_unknown_dataset_raises(spec):
     with pytest.raises(ValueError, match="dataset must be"):
-        nv.images_of(spec, 4, seed=0)
+        tr.sample_images(spec, 4, seed=0)
 
 
 def test_gaussian_up_to_is_the_last_scale_before_the_first_failure():
