@@ -97,7 +97,8 @@ def gradient_variance_sweep(
         :func:`gradient_variance` (without ``mean_grad``) and, under ``cos_key``, the cosine
         between the method's and the reference's mean gradients.
     """
-    check_method(base)
+    check_method(base, "base")
+    check_process(process)
     if reference not in methods:
         raise ValueError(f"reference must be one of the methods {list(methods)}, "
                          f"got {reference!r}")

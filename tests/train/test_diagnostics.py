@@ -38,3 +38,16 @@ def test_gradient_variance_sweep_matches_direct_calls_at_the_base_encoder():
     with pytest.raises(ValueError, match="reference"):
         tr.gradient_variance_sweep(base, proc, methods, [16], reference="byol", n_batches=4,
                                    hidden=(16,), dim_out=3)
+
+
+def test_mean_budget_curve_averages_each_checkpoint():
+    def curve(a, b):
+        return [{"step": 10, "content": {"linear": a, "kernel": b}},
+                {"step": 20, "content": {"linear": 2 * a, "kernel": 2 * b}}]
+    got = tr.mean_budget_curve([curve(0.2, 0.4), curve(0.4, 0.0)])
+    # means of (0.2, 0.4), (0.4, 0.0) and their doubles; float64 to 1e-12
+    assert got["step"] == [10, 20]
+    assert got["content_r2_linear"] == pytest.approx([0.3, 0.6], abs=1e-12)
+    assert got["content_r2_kernel"] == pytest.approx([0.2, 0.4], abs=1e-12)
+    with pytest.raises(ValueError, match="checkpoints"):
+        tr.mean_budget_curve([curve(0.1, 0.1), curve(0.1, 0.1)[:1]])
