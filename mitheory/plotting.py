@@ -141,6 +141,18 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+def format_mean_sd(mean: float | None, sd: float | None, digits: int = 3) -> str:
+    """``"m ± sd"`` for a table cell, each to ``digits`` decimals; ``""`` when the mean is None
+    or NaN (a value not defined for that row).
+
+    >>> format_mean_sd(0.91234, 0.0123), format_mean_sd(float("nan"), 0.0)
+    ('0.912 ± 0.012', '')
+    """
+    if mean is None or mean != mean:
+        return ""
+    return f"{mean:.{digits}f} ± {sd:.{digits}f}"
+
+
 def table_to_markdown(rows: Sequence[Mapping[str, Any]],
                       columns: Sequence[str] | None = None) -> str:
     """A GitHub markdown table from a list of row dicts (floats to 4 significant digits)."""

@@ -5,8 +5,10 @@ A study is a frozen ``Config``, ``run(cfg) -> dict`` (numbers only), ``plot(resu
 (:func:`spawn`, :func:`int_seed`, :func:`as_generator`), grids run in worker processes
 (:func:`parallel_map`), grouping of result rows (:func:`group_rows`, :func:`mean_sd`), claim
 verdicts whose criterion text is written from the thresholds that decide them
-(:class:`Threshold`, :func:`threshold_verdict`), and the figure helpers. The training cell
-(``fit_and_evaluate``, ``embed_pairs``, ``probe_accuracy``) lives in :mod:`mitheory.train`.
+(:class:`Threshold`, :func:`threshold_verdict`), the rules ``Threshold`` cannot express
+(:func:`decide`, :func:`agreement`, :func:`best_of_sweep`), the mean +- sd of groups of rows
+(:func:`summarise_groups`) and the figure helpers. The training cell (``fit_and_evaluate``,
+``embed_pairs``, ``probe_accuracy``) lives in :mod:`mitheory.train`.
 """
 from __future__ import annotations
 
@@ -25,9 +27,11 @@ from mitheory.plotting import subplots
 from mitheory.stats import plateau_status
 
 __all__ = [
-    "Threshold", "as_generator", "claim_verdict", "group_rows", "int_seed", "mean_sd",
-    "parallel_map", "run_study", "spawn", "subplots", "threshold_verdict",
+    "Threshold", "agreement", "as_generator", "best_of_sweep", "claim_verdict", "decide",
+    "group_rows", "int_seed", "mean_sd", "parallel_map", "run_study", "spawn", "subplots",
+    "summarise_groups", "threshold_verdict",
 ]
+Verdict = Literal["supported", "not supported", "inconclusive"]
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
@@ -54,6 +58,80 @@ def mean_sd(values: Iterable[float]) -> tuple[float, float]:
     """Mean and population standard deviation (``np.std``, ddof=0); ``(nan, nan)`` if empty."""
     v = [float(x) for x in values]
     return (float(np.mean(v)), float(np.std(v))) if v else (float("nan"), float("nan"))
+
+
+def summarise_groups(rows: Iterable[Mapping[str, Any]], keys: Sequence[str],
+                     values: Sequence[str] | Mapping[str, Callable[[Mapping], Any]], *,
+                     count: str | None = None) -> list[dict[str, Any]]:
+    """One row per group of ``keys`` (:func:`group_rows`): the keys, then each value's
+    :func:`mean_sd` as ``name`` and ``name + "_sd"``.
+
+    ``values`` names row fields, or maps an output name to a getter of the row; a getter that
+    returns ``None`` leaves that row out of that value's mean (a value not defined for it).
+    ``count`` names a field that receives the group's size.
+
+    >>> summarise_groups([{"a": 1, "v": 2.0}, {"a": 1, "v": 4.0}], ["a"], ["v"], count="n")
+    [{'a': 1, 'n': 2, 'v': 3.0, 'v_sd': 1.0}]
+    """
+    get = (dict(values) if isinstance(values, Mapping)
+           else {v: (lambda r, v=v: r[v]) for v in values})
+    out = []
+    for group_key, sel in group_rows(rows, *keys).items():
+        row: dict[str, Any] = dict(zip(keys, group_key))
+        if count is not None:
+            row[count] = len(sel)
+        for name, g in get.items():
+            row[name], row[name + "_sd"] = mean_sd(
+                x for x in (g(r) for r in sel) if x is not None)
+        out.append(row)
+    return out
+
+
+def decide(supported: bool, refuted: bool) -> Verdict:
+    """The verdict of a rule given as two conditions: ``supported`` wins, else ``refuted`` gives
+    ``"not supported"``, else ``"inconclusive"`` (a rule with no refuting side passes
+    ``refuted=False``)."""
+    return "supported" if supported else "not supported" if refuted else "inconclusive"
+
+
+def agreement(values: Iterable[float], tol: float | Iterable[float] = 0.0) -> Verdict:
+    """All must agree: ``supported`` when every value is > its tolerance, ``not supported`` when
+    every value is < minus its tolerance, ``inconclusive`` otherwise (or when empty).
+
+    ``tol`` is one tolerance for all values or one per value (in the same order).
+
+    >>> agreement([0.3, 0.1], tol=0.05), agreement([0.3, -0.1]), agreement([-1.0, -2.0])
+    ('supported', 'inconclusive', 'not supported')
+    """
+    v = [float(x) for x in values]
+    t = [float(tol)] * len(v) if np.isscalar(tol) else [float(x) for x in tol]
+    if len(t) != len(v):
+        raise ValueError(f"tol has {len(t)} entries for {len(v)} values")
+    if any(not np.isfinite(x) for x in (*v, *t)):
+        raise ValueError(f"values and tol must be finite, got {v} and {t}")
+    if not v:
+        return "inconclusive"
+    return decide(all(x > e for x, e in zip(v, t)), all(x < -e for x, e in zip(v, t)))
+
+
+def best_of_sweep(rows: Sequence[Mapping[str, Any]], key: str, *, sd_key: str | None = None,
+                  min_margin: float = 0.0) -> dict[str, Any]:
+    """The best row of a sweep by ``key`` (largest first) and whether it wins by a margin.
+
+    The margin is best minus runner-up; it is *called* when it exceeds ``max(sd, min_margin)``,
+    where ``sd`` is the larger ``sd_key`` of the two rows (0 without ``sd_key``). With one row
+    the margin and sd are NaN and nothing is called.
+
+    Returns ``{"best": row, "margin": float, "sd": float, "called": bool}``.
+    """
+    if not rows:
+        raise ValueError("rows must hold at least one row of the sweep")
+    o = sorted(rows, key=lambda r: -r[key])
+    if len(o) < 2:
+        return {"best": o[0], "margin": float("nan"), "sd": float("nan"), "called": False}
+    margin = o[0][key] - o[1][key]
+    sd = max(o[0][sd_key], o[1][sd_key]) if sd_key else 0.0
+    return {"best": o[0], "margin": margin, "sd": sd, "called": bool(margin > max(sd, min_margin))}
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ import numpy as np
 from mitheory.info import (ERBoundEstimator, VariationalMIEstimator, entropy_knn,
                            mi_gaussian_plugin, mi_ksg)
 from mitheory.info.tasks import TASKS, UniformVMF
+from mitheory.stats import replicate_accuracy
 from mitheory.study import claim_verdict, group_rows, run_study, spawn, subplots
 
 
@@ -89,15 +90,12 @@ def run(cfg: Config) -> dict:
                 for e, s in zip(ESTIMATORS, spawn(ss_est, len(ESTIMATORS))):
                     got[e].append(estimate(e, cfg, task, x[:m], y[:m], x[m:], y[m:], h_y, s))
             for e, vs in got.items():
-                v = np.array([float(iv) for iv in vs])
-                se = [iv.details.get("se_nats") for iv in vs]
+                acc = replicate_accuracy([float(iv) for iv in vs], truth.value,
+                                         se=[iv.details.get("se_nats") for iv in vs])
                 rows.append({"task": name, "estimator": e, "n": n, "kind": vs[0].kind,
-                             "true_mi_nats": truth.value, "mean_nats": v.mean(),
-                             "sd_nats": v.std(ddof=1) if len(v) > 1 else math.nan,
-                             "bias_nats": v.mean() - truth.value,
-                             "rmse_nats": math.sqrt(np.mean((v - truth.value) ** 2)),
-                             "mc_se_nats": math.sqrt(np.mean(np.square(se))) if None not in se
-                             else math.nan, "values_nats": v.tolist()})
+                             "true_mi_nats": truth.value,
+                             **{f"{k}_nats": v for k, v in acc.items()},
+                             "values_nats": [float(iv) for iv in vs]})
     return {"unit": "nats", "truth": truths, "rows": rows, "claims": [_c1(rows, cfg)],
             "decoders": DECODERS, "protocol": "toolkit"}
 

@@ -22,8 +22,8 @@ import numpy as np
 import torch
 
 from mitheory.cpa import cpa_mlp, output_law_check, region_statistics, regions_in_slice
-from mitheory.study import (as_generator, claim_verdict, group_rows, int_seed, run_study, spawn,
-                            subplots)
+from mitheory.study import (as_generator, claim_verdict, decide, group_rows, int_seed, run_study,
+                            spawn, subplots)
 
 EXACT_TV = 1e-3  # noise scales whose TV bound is below this are the exact regime
 ALPHA = 0.01  # test level (Bonferroni-divided over the exact-regime scales)
@@ -127,8 +127,8 @@ def _run(cfg: Config) -> dict:
                 for name, net in nets.items()}
     agree = [e["exact_regime_agrees"] and not e["rejections_with_exit_below_1pct"]
              for e in evidence.values()]
-    verdict = ("inconclusive" if not all(e["n_scales_exact_regime"] for e in evidence.values())
-               else "supported" if all(agree) else "not supported")
+    exact = all(e["n_scales_exact_regime"] for e in evidence.values())
+    verdict = decide(exact and all(agree), exact and not all(agree))
     regions = []
     for depth in cfg.region_depths:
         for width, s in zip(cfg.region_widths, spawn(ss_reg, len(cfg.region_widths))):

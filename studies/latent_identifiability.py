@@ -26,10 +26,10 @@ from dataclasses import dataclass, replace
 from mitheory import generative, train as tr
 from mitheory.grid import current_journal, grid_devices, run_grid
 from mitheory.models import paper_hidden
-from mitheory.plotting import budget_curves
+from mitheory.plotting import budget_curves, format_mean_sd
 from mitheory.stats import log_checkpoints, plateau_status
-from mitheory.study import Threshold, group_rows, int_seed, mean_sd, run_study, spawn, subplots
-from mitheory.study import threshold_verdict
+from mitheory.study import Threshold, group_rows, int_seed, run_study, spawn, subplots
+from mitheory.study import summarise_groups, threshold_verdict
 
 ZIMMERMANN = ("sphere_vmf", "box_normal", "box_laplace")
 
@@ -120,23 +120,18 @@ def run(cfg: Config) -> dict:
             "claims": verdicts(runs, cfg)}
 
 
+R2_FIELDS = {f"{b}_r2_{k}": (lambda r, b=b, k=k: r[b][k] if b in r else None)
+             for b in ("content", "style", "style_from_content") for k in ("linear", "kernel")}
+
+
 def summarise(runs) -> list[dict]:
-    rows = []
-    for (setting, name), group in group_rows(runs, "setting", "objective").items():
-        row = {"setting": setting, "objective": name}
-        for key in ("content", "style", "style_from_content"):
-            for kind in ("linear", "kernel"):
-                m, s = mean_sd(r[key][kind] for r in group if key in r)
-                row[f"{key}_r2_{kind}"], row[f"{key}_r2_{kind}_sd"] = m, s
-        row["mcc"] = mean_sd(r["mcc"] for r in group)[0]
-        steps = [c["step"] for c in group[0]["curve"]]
-        row["curve"] = {"step": steps, **{
-            f"{b}_r2_{k}": [mean_sd(r["curve"][i][b][k] for r in group)[0]
-                            for i in range(len(steps))]
-            for b in ("content", "style", "all") if b in group[0]["curve"][0]
-            for k in ("linear", "kernel")}}
-        row["plateau"] = plateau_status(steps, row["curve"]["content_r2_kernel"])["text"]
-        rows.append(row)
+    keys = ("setting", "objective")
+    rows = summarise_groups(runs, keys, {**R2_FIELDS, "mcc": lambda r: r["mcc"]})
+    for row, group in zip(rows, group_rows(runs, *keys).values()):
+        del row["mcc_sd"]
+        row["curve"] = tr.mean_budget_curve([r["curve"] for r in group])
+        row["plateau"] = plateau_status(row["curve"]["step"],
+                                        row["curve"]["content_r2_kernel"])["text"]
     return rows
 
 
@@ -163,19 +158,19 @@ def verdicts(runs, cfg) -> list[dict]:
     er_cs = "er_gaussian" if "er_gaussian" in cfg.objectives else "er"
     cs = [r for r in rows if r["setting"].startswith("cs_") and r["objective"] == er_cs]
     if cs:
-        def content(r, i=None):
-            return r["content_r2_kernel"] if i is None else r["curve"]["content_r2_kernel"][i]
+        def at(r, key, i):  # a summary value (i None) or its budget curve at checkpoint i
+            return r[key] if i is None else r["curve"][key][i]
 
-        def excess(r, i=None):  # style R^2 beyond what the true content predicts of style
-            v = r["style_r2_kernel"] if i is None else r["curve"]["style_r2_kernel"][i]
-            return v - r["style_from_content_r2_kernel"]
+        def content(i=None):
+            return min(at(r, "content_r2_kernel", i) for r in cs)
+
+        def excess(i=None):  # style R^2 beyond what the true content predicts of style
+            return max(at(r, "style_r2_kernel", i) - r["style_from_content_r2_kernel"] for r in cs)
 
         (c3_content, c3_style), steps = C3_RULES, cs[0]["curve"]["step"]
-        values = {c3_content.name: min(map(content, cs)), c3_style.name: max(map(excess, cs))}
-        curves = {c3_content.name: (steps, [min(content(r, i) for r in cs)
-                                            for i in range(len(steps))]),
-                  c3_style.name: (steps, [max(excess(r, i) for r in cs)
-                                          for i in range(len(steps))])}
+        values = {c3_content.name: content(), c3_style.name: excess()}
+        curves = {c3_content.name: (steps, [content(i) for i in range(len(steps))]),
+                  c3_style.name: (steps, [excess(i) for i in range(len(steps))])}
         sph_er = [r for r in rows if r["setting"].startswith("cs_") and r["objective"] == "er"]
         out.append(threshold_verdict("C3", values, C3_RULES,
                                      subject=f"ER on content/style ({er_cs}"
@@ -190,14 +185,11 @@ def verdicts(runs, cfg) -> list[dict]:
 
 def table(results: dict) -> list[dict]:
     """The headline table: mean +- sd over seeds of each R^2 (blank where not defined)."""
-    def ms(row, key):
-        m, sd = row[key], row[key + "_sd"]
-        return "" if m is None or m != m else f"{m:.3f} ± {sd:.3f}"
+    cols = {"content R2 lin": "content_r2_linear", "content R2 ker": "content_r2_kernel",
+            "style R2 lin": "style_r2_linear", "style R2 ker": "style_r2_kernel",
+            "style-from-true-content R2 ker": "style_from_content_r2_kernel"}
     return [{"setting": r["setting"], "objective": r["objective"],
-             "content R2 lin": ms(r, "content_r2_linear"),
-             "content R2 ker": ms(r, "content_r2_kernel"),
-             "style R2 lin": ms(r, "style_r2_linear"), "style R2 ker": ms(r, "style_r2_kernel"),
-             "style-from-true-content R2 ker": ms(r, "style_from_content_r2_kernel"),
+             **{c: format_mean_sd(r[k], r[k + "_sd"]) for c, k in cols.items()},
              "MCC": f"{r['mcc']:.3f}", "content R2 ker budget": r["plateau"]}
             for r in results["summary"]]
 

@@ -18,14 +18,14 @@ from functools import partial
 import numpy as np
 
 from mitheory import generative, stats, train as tr
-from mitheory.study import claim_verdict, group_rows, int_seed, mean_sd, parallel_map, run_study
-from mitheory.study import spawn, subplots
+from mitheory.study import agreement, best_of_sweep, claim_verdict, decide, group_rows, int_seed
+from mitheory.study import parallel_map, run_study, spawn, subplots, summarise_groups
 
 MINC = {"decorrelation": "gha", "moment_decay": 0.8}
 MIN_TOL = 0.02  # R^2: the smallest margin called a difference, whatever the seed sd
-GV_METHODS = (("spectral", "spectral", {}, 0), ("spectral unclipped", "spectral", {"mu": 1e6}, 0),
-              ("minc ema=0", "minc", {**MINC, "moment_decay": 0.0}, 0),
-              ("minc ema=0.8", "minc", MINC, 10))  # (label, method, options, warm-up batches)
+GV_METHODS = {"spectral": ("spectral", {}, 0), "spectral unclipped": ("spectral", {"mu": 1e6}, 0),
+              "minc ema=0": ("minc", {**MINC, "moment_decay": 0.0}, 0),
+              "minc ema=0.8": ("minc", MINC, 10)}  # label: (method, options, warm-up batches)
 
 
 @dataclass(frozen=True)
@@ -84,53 +84,24 @@ def _train_cell(cfg: Config, ci: int, rep: int) -> dict:
     return row
 
 
-def _grad_variance(cfg: Config) -> list[dict]:
-    """Gradient spread at one fixed encoder (briefly trained with the spectral loss)."""
-    proc = generative.make_process(cfg.processes[0], seed=int_seed((cfg.seed, 0, 0)))
-    d, (ss_pre, _) = len(proc.content_idx), spawn((cfg.seed, 99), 2)
-    base = tr.make_method("spectral", dim_in=proc.dim_x, dim_out=d, hidden=cfg.hidden)
-    tr.train(base, proc, tr.TrainConfig(steps=cfg.gv_pretrain_steps, batch_size=cfg.batch_size,
-                                        device="cpu", progress=False), seed=ss_pre)
-    rows = []
-    for bi, b in enumerate(cfg.batch_sizes):
-        means = {}
-        for label, name, kw, warm in GV_METHODS:
-            m = tr.make_method(name, dim_in=proc.dim_x, dim_out=d, hidden=cfg.hidden, **kw)
-            m.encoder.load_state_dict(base.encoder.state_dict())
-            if isinstance(m, tr.EMATarget):  # the target starts as the online encoder (as train)
-                m.target.load_state_dict(m.encoder.state_dict())
-            g = tr.gradient_variance(m, proc, batch_size=b, n_batches=cfg.gv_batches,
-                                     n_warmup=warm, seed=int_seed((cfg.seed, bi)))
-            means[label] = g.pop("mean_grad")
-            rows.append({"batch_size": b, "label": label, **g})
-        ref = means["spectral unclipped"]  # the loss MINC is derived from (no norm clipping)
-        for r in rows[-len(GV_METHODS):]:  # direction agreement of the mean gradients
-            v = means[r["label"]]
-            r["cos_mean_grad_vs_unclipped_spectral"] = float(
-                v @ ref / np.linalg.norm(v) / np.linalg.norm(ref))
-    return rows
-
-
-def summarise(runs: list[dict]) -> list[dict]:
-    out = []
-    for (proc, label), sel in group_rows(runs, "process", "label").items():
-        row = {"process": proc, "label": label, "n_seeds": len(sel)}
-        for k in ("content_r2_linear", "content_r2_kernel", "effective_rank"):
-            row[k], row[k + "_sd"] = mean_sd(r[k] for r in sel)
-        out.append(row)
-    return out
-
-
 def run(cfg: Config) -> dict:
     cells = [(ci, rep) for ci in range(len(_cells(cfg))) for rep in range(cfg.n_seeds)]
     runs = parallel_map(_train_cell, [(cfg, *c) for c in cells], workers=cfg.workers)
-    summ, gv = summarise(runs), _grad_variance(cfg)
+    summ = summarise_groups(runs, ("process", "label"), ("content_r2_linear", "content_r2_kernel",
+                                                         "effective_rank"), count="n_seeds")
+    # gradient spread at one fixed encoder, briefly trained with the spectral loss
+    proc = generative.make_process(cfg.processes[0], seed=int_seed((cfg.seed, 0, 0)))
+    base = tr.make_method("spectral", dim_in=proc.dim_x, dim_out=len(proc.content_idx),
+                          hidden=cfg.hidden)
+    tr.train(base, proc, tr.TrainConfig(steps=cfg.gv_pretrain_steps, batch_size=cfg.batch_size,
+                                        device="cpu", progress=False),
+             seed=spawn((cfg.seed, 99), 2)[0])
+    gv = tr.gradient_variance_sweep(  # reference: the loss MINC is derived from (no clipping)
+        base, proc, GV_METHODS, cfg.batch_sizes, reference="spectral unclipped",
+        n_batches=cfg.gv_batches, hidden=cfg.hidden, dim_out=len(proc.content_idx),
+        seed=cfg.seed, cos_key="cos_mean_grad_vs_unclipped_spectral")
     return {"protocol": "reconstructed", "runs": runs, "summary": summ, "grad_variance": gv,
             "claims": verdicts(summ, gv, cfg)}
-
-
-def _verdict(supported: bool, refuted: bool) -> str:
-    return "supported" if supported else "not supported" if refuted else "inconclusive"
 
 
 def verdicts(s: list[dict], gv: list[dict], cfg: Config) -> list[dict]:
@@ -138,7 +109,7 @@ def verdicts(s: list[dict], gv: list[dict], cfg: Config) -> list[dict]:
     c14 = partial(claim_verdict, "C14", protocol="reconstructed", n_seeds=cfg.n_seeds)
     gha, full = get[(p0, "minc gha ema=0.8")], get[(p0, "minc full ema=0.8")]
     c_full, c_gha = (r["effective_rank"] <= cfg.collapse_erank for r in (full, gha))
-    out = [c14(_verdict(c_full and not c_gha, not c_full), notes="part: collapse without GHA",
+    out = [c14(decide(c_full and not c_gha, not c_full), notes="part: collapse without GHA",
                evidence={"erank_full": full["effective_rank"], "erank_gha": gha["effective_rank"],
                          "erank_spectral": get[(p0, "spectral")]["effective_rank"]},
                criterion=f"collapse = effective rank <= {cfg.collapse_erank}; supported if MINC "
@@ -147,16 +118,14 @@ def verdicts(s: list[dict], gv: list[dict], cfg: Config) -> list[dict]:
     for prefix, target, what in (("fmi alpha=", 2.0, "alpha"),
                                  ("minc gha ema=", 0.8, "auxiliary EMA")):
         rows = [r for r in s if r["process"] == p0 and r["label"].startswith(prefix)]
-        o = sorted(rows, key=lambda r: -r["content_r2_kernel"])  # best value first
-        margin, sd = ((o[0]["content_r2_kernel"] - o[1]["content_r2_kernel"],
-                       max(o[0]["content_r2_kernel_sd"], o[1]["content_r2_kernel_sd"]))
-                      if len(o) > 1 else (np.nan, np.nan))
-        called, is_target = margin > max(sd, MIN_TOL), o[0]["label"].endswith(f"={target:g}")
+        b = best_of_sweep(rows, "content_r2_kernel", sd_key="content_r2_kernel_sd",
+                          min_margin=MIN_TOL)
+        is_target = b["best"]["label"].endswith(f"={target:g}")
         out.append(c14(
-            _verdict(called and is_target, called and not is_target),
+            decide(b["called"] and is_target, b["called"] and not is_target),
             notes=f"part: best {what} = {target:g}", evidence={"content_r2_kernel": {
-                r["label"]: round(r["content_r2_kernel"], 4) for r in rows}, "best": o[0]["label"],
-                "margin": margin, "seed_sd": sd},
+                r["label"]: round(r["content_r2_kernel"], 4) for r in rows},
+                "best": b["best"]["label"], "margin": b["margin"], "seed_sd": b["sd"]},
             criterion=f"best {what} by mean content kernel R^2 on {p0}; supported if it is "
             f"{target:g} and beats the runner-up by more than max(seed sd, {MIN_TOL:g}); not "
             "supported if another value does; else inconclusive"))
@@ -164,16 +133,16 @@ def verdicts(s: list[dict], gv: list[dict], cfg: Config) -> list[dict]:
              - get[(p, "spectral")]["content_r2_kernel"] for p in cfg.processes}
     tol = {p: max(get[(p, "spectral")]["content_r2_kernel_sd"], MIN_TOL) for p in cfg.processes}
     out.append(c14(
-        _verdict(all(diffs[p] > tol[p] for p in diffs), all(diffs[p] < -tol[p] for p in diffs)),
+        agreement(diffs.values(), tol.values()),
         evidence={"minc_minus_spectral_r2_kernel": diffs, "tolerance": tol},
         notes="part: MINC improves on spectral contrastive",
         criterion=f"MINC (GHA, EMA 0.8) minus spectral content kernel R^2 > max(sd, {MIN_TOL:g}) "
         "on every process: supported; < -that on every process: not supported; else inconclusive"))
     rv = {(r["batch_size"], r["label"]): r["relative_variance"] for r in gv}
     ratio = {b: rv[(b, "minc ema=0.8")] / rv[(b, "spectral unclipped")] for b in cfg.batch_sizes}
-    lower = [x < 1 for x in ratio.values()]
     out.append(c14(
-        _verdict(all(lower), not any(lower)), n_seeds=1, notes="part: lower-variance gradients",
+        decide(all(x < 1 for x in ratio.values()), all(x >= 1 for x in ratio.values())),
+        n_seeds=1, notes="part: lower-variance gradients",
         evidence={"relvar_minc_over_unclipped_spectral": ratio, "rows": [dict(r) for r in gv]},
         criterion="relative gradient variance tr Cov(g)/|E g|^2 of MINC (EMA 0.8) below the "
         "unclipped spectral loss's (mu = 1e6: the official mu = 1 clips norms) at every batch "

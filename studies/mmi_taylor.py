@@ -20,7 +20,7 @@ import torch
 
 from mitheory import generative, info, objectives as obj, stats, train as tr
 from mitheory.info import tasks
-from mitheory.study import Threshold, as_generator, claim_verdict, group_rows, int_seed
+from mitheory.study import Threshold, as_generator, claim_verdict, decide, group_rows, int_seed
 from mitheory.study import run_study, spawn, subplots, threshold_verdict
 
 RULES = ("trace", "frobenius", "spectral")
@@ -154,8 +154,8 @@ def verdicts(res: dict, cfg: Config) -> list[dict]:
     ksg_ok = all(abs(inv[m]["ksg_change_mean"]) < KSG_TOL for m in ("linear", "exp", "cube"))
     ev_inv = {m: {k: v for k, v in r.items() if "change" in k} for m, r in inv.items()}
     out = [claim_verdict(  # a KSG change may be estimator noise: inconclusive, never refuting
-        "C13", "supported" if lin_exact and ksg_ok else "not supported" if not lin_exact
-        else "inconclusive", evidence=ev_inv, protocol="toolkit", n_seeds=cfg.n_mi_reps,
+        "C13", decide(lin_exact and ksg_ok, not lin_exact), evidence=ev_inv, protocol="toolkit",
+        n_seeds=cfg.n_mi_reps,
         notes="part: MI invariant under invertible maps",
         criterion=f"second-order MI changes < {LIN_TOL:g} under an invertible linear map and KSG "
         f"changes < {KSG_TOL:g} nats (mean over reps) under linear, exp and cube maps of one view")]
@@ -172,10 +172,9 @@ def verdicts(res: dict, cfg: Config) -> list[dict]:
     ok = [r for r in res["training"] if r["run"] != "exact" and r["failed"] is None]
     ex = {r["run"]: r for r in res["training"]}.get("exact", {}).get("content_r2_kernel", np.nan)
     best = max((r["content_r2_kernel"] for r in ok), default=np.nan)
-    v = ("supported" if bound_ok and dec and best >= ex - TAYLOR_OK else "not supported"
-         if not (best >= ex - TAYLOR_BAD) else "inconclusive")
     out.append(claim_verdict(
-        "C13", v, protocol="reconstructed", n_seeds=1, notes="part: Taylor log-det MMI trains well",
+        "C13", decide(bound_ok and dec and best >= ex - TAYLOR_OK, not best >= ex - TAYLOR_BAD),
+        protocol="reconstructed", n_seeds=1, notes="part: Taylor log-det MMI trains well",
         evidence={"bound_holds": bound_ok, "error_decreasing_in_order_when_convergent": dec,
                   "exact_content_r2_kernel": ex, "best_taylor_content_r2_kernel": best,
                   "runs": {r["run"]: {k: r.get(k) for k in ("content_r2_kernel", "effective_rank",

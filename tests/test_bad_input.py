@@ -952,6 +952,18 @@ add("gradient_variance", Entry(lambda: (api("gradient_variance"),
                                         {"method": METHOD(), "process": PROC(), "batch_size": 8,
                                          "n_batches": 2}),
                                extra=(("n_warmup<0", "n_warmup", override({"n_warmup": -1})),)))
+add("gradient_variance_sweep", Entry(lambda: (api("gradient_variance_sweep"), {
+    "base": METHOD(), "process": PROC(), "methods": {"a": ("vicreg", {}, 0)},
+    "batch_sizes": [8], "reference": "a", "n_batches": 2, "hidden": (8,), "dim_out": 3}),
+    no_options=("cos_key",),
+    extra=(("reference not a method", "reference", override({"reference": "b"})),
+           ("base not a method", "base", override({"base": 3.0})))))
+add("mean_budget_curve", Entry(call("mean_budget_curve", curves=[
+    [{"step": 1, "content": {"linear": 0.1, "kernel": 0.2}}]]), extra=(
+    ("no curves", "curves", override({"curves": []})),
+    ("checkpoints differ", "curves", override({"curves": [
+        [{"step": 1, "content": {"linear": 0.1, "kernel": 0.2}}],
+        [{"step": 2, "content": {"linear": 0.1, "kernel": 0.2}}]]})),)))
 add("make_method", Entry(call("make_method", name="simclr", dim_in=4, dim_out=3, hidden=(8,)),
                          options=("name",),
                          extra=(("hidden=(0,)", "hidden", override({"hidden": (0,)})),
@@ -995,6 +1007,10 @@ add("er_gaussian_loss", pair_entry("er_gaussian_loss"))
 add("reconstruction_gaussian", pair_entry("reconstruction_gaussian"))
 add("entropy_gaussian_kde", Entry(call("entropy_gaussian_kde", z=lazy(lambda: T())),
                                   arrays=("z",), few={("z",): 1}))
+add("replicate_accuracy", Entry(call("replicate_accuracy", values=lazy(lambda: X(5, 1)[:, 0]),
+                                     truth=0.0), arrays=("values",), few={("values",): 0},
+                                extra=(("truth nan", "truth", override({"truth": np.nan})),
+                                       ("se length", "se", override({"se": [0.1]})))))
 add("effective_rank", Entry(call("effective_rank", z=lazy(lambda: X(20, 3))), arrays=("z",),
                             few={("z",): 0}))
 add("mi_lower_bound_er_linear", Entry(

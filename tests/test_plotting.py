@@ -87,3 +87,10 @@ def test_run_study_checks_out_is_writable_before_running(tmp_path):
     assert not ran  # failed before the study ran
     run_study("demo", _Cfg, run, None, ["--out", str(tmp_path / "new" / "dir")], quick=_Cfg())
     assert len(ran) == 1 and (tmp_path / "new" / "dir" / "demo.json").exists()
+
+
+def test_format_mean_sd_rounds_and_blanks_undefined_values():
+    from mitheory.plotting import format_mean_sd
+    assert format_mean_sd(0.91251, 0.0104) == "0.913 ± 0.010"
+    assert format_mean_sd(1.0, 0.25, digits=1) == "1.0 ± 0.2"  # round-half-even of 0.25
+    assert format_mean_sd(float("nan"), 0.1) == format_mean_sd(None, None) == ""

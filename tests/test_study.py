@@ -81,3 +81,57 @@ def test_parallel_map_is_identical_whatever_the_number_of_workers():
     assert parallel_map(_cell, args, workers=1) == parallel_map(_cell, args, workers=2)
     with pytest.raises(ValueError, match="workers"):
         parallel_map(_cell, args, workers=0)
+
+
+def test_decide_prefers_supported_then_refuted():
+    from mitheory.study import decide
+    assert [decide(s, r) for s, r in ((True, True), (True, False), (False, True),
+                                      (False, False))] == [
+        "supported", "supported", "not supported", "inconclusive"]
+
+
+@pytest.mark.parametrize("values,tol,want", [
+    ([0.3, 0.1], 0.05, "supported"),
+    ([0.3, 0.04], 0.05, "inconclusive"),        # one value inside its tolerance band
+    ([-0.3, -0.1], [0.05, 0.2], "inconclusive"),  # per-value tolerances: -0.1 > -0.2
+    ([-0.3, -0.1], 0.05, "not supported"),
+    ([0.0], 0.0, "inconclusive"),               # strict inequalities on both sides
+    ([], 0.0, "inconclusive"),
+])
+def test_agreement_needs_every_value_on_one_side(values, tol, want):
+    from mitheory.study import agreement
+    assert agreement(values, tol) == want
+
+
+def test_agreement_rejects_mismatched_and_nan_input():
+    from mitheory.study import agreement
+    with pytest.raises(ValueError, match="tol"):
+        agreement([1.0, 2.0], [0.1])
+    with pytest.raises(ValueError, match="finite"):
+        agreement([float("nan")])
+
+
+def test_best_of_sweep_calls_a_margin_only_beyond_the_larger_sd():
+    from mitheory.study import best_of_sweep
+    rows = [{"v": 0.5, "sd": 0.01}, {"v": 0.8, "sd": 0.05}, {"v": 0.7, "sd": 0.02}]
+    b = best_of_sweep(rows, "v", sd_key="sd", min_margin=0.02)
+    # best 0.8, runner-up 0.7: margin 0.1 > max(0.05, 0.02); float subtraction to 1e-12
+    assert b["best"] is rows[1] and b["sd"] == 0.05 and b["called"]
+    assert b["margin"] == pytest.approx(0.1, abs=1e-12)
+    assert not best_of_sweep(rows, "v", sd_key="sd", min_margin=0.2)["called"]
+    one = best_of_sweep(rows[:1], "v")
+    assert one["best"] is rows[0] and not one["called"] and one["margin"] != one["margin"]
+    with pytest.raises(ValueError, match="rows"):
+        best_of_sweep([], "v")
+
+
+def test_summarise_groups_is_mean_sd_per_group():
+    from mitheory.study import summarise_groups
+    rows = [{"g": "a", "v": 1.0, "w": None}, {"g": "b", "v": 5.0, "w": 2.0},
+            {"g": "a", "v": 3.0, "w": 4.0}]
+    out = summarise_groups(rows, ["g"], {"v": lambda r: r["v"], "w": lambda r: r["w"]},
+                           count="n")
+    # population sd of {1, 3} is 1; the row whose getter gives None is left out of w's mean
+    assert out[0] == {"g": "a", "n": 2, "v": 2.0, "v_sd": 1.0, "w": 4.0, "w_sd": 0.0}
+    assert out[1] == {"g": "b", "n": 1, "v": 5.0, "v_sd": 0.0, "w": 2.0, "w_sd": 0.0}
+    assert summarise_groups(rows, ["g"], ["v"])[1] == {"g": "b", "v": 5.0, "v_sd": 0.0}

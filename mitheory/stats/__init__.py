@@ -1,6 +1,7 @@
 """Statistics: identifiability metrics (R^2, MCC), linear probes, two-sample, normality and
-paired tests, correlations with confidence intervals, generalization bounds of linear probes, and
-the plateau rule of training-budget curves."""
+paired tests, correlations with confidence intervals, an estimator's accuracy over replicates,
+generalization bounds of linear probes, and the plateau rule of training-budget curves."""
+from mitheory.stats._accuracy import replicate_accuracy
 from mitheory.stats._convergence import (PLATEAU_TOL, even_checkpoints, interval_means,
                                          log_checkpoints, plateau_status, trend_status)
 from mitheory.stats._correlation import CORRELATION_METHODS, Correlation, correlation
@@ -55,5 +56,5 @@ __all__ = ["Correlation", "CORRELATION_METHODS", "DEFAULT_SIGMAS", "Generalizati
            "mardia", "mcc",
            "median_bandwidth", "mmd_rbf", "normality_test", "normality_tests", "numerical_rank",
            "paired_test", "plateau_status", "project_samples", "r2_identifiability",
-           "r2_identifiability_blocks", "r2_kernel", "r2_linear", "trend_status",
-           "two_sample_test"]
+           "r2_identifiability_blocks", "r2_kernel", "r2_linear", "replicate_accuracy",
+           "trend_status", "two_sample_test"]

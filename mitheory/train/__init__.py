@@ -13,9 +13,10 @@ from mitheory.train._contrastive import InfoNCE  # noqa: I001
 from mitheory.train._decorrelation import MMI, VICREG_ESTIMATORS
 from mitheory.train._distillation import BYOL, MINC
 from mitheory.train._entropy_reconstruction import ERBYOL, ERGaussian, er_in_geometry
-from mitheory.train._diagnostics import gradient_variance
+from mitheory.train._diagnostics import gradient_variance, gradient_variance_sweep
 from mitheory.train._evaluate import evaluate_identifiability
-from mitheory.train._fit import FitResult, fit_and_evaluate, probe_accuracy, representation_dim
+from mitheory.train._fit import (FitResult, fit_and_evaluate, mean_budget_curve, probe_accuracy,
+                                 representation_dim)
 from mitheory.train._loop import (TrainConfig, TrainResult, embed_pairs, embed_samples,
                                   resolve_device, train)
 from mitheory.train._optim import LARS, param_groups, warmup_cosine
@@ -32,7 +33,8 @@ __all__ = [
     "BYOL", "CONCEPTS", "EMATarget", "ERBYOL", "ERGaussian", "FitResult", "InfoNCE", "MINC", "MMI",
     "MethodSpec", "ObjectiveMethod", "SSLMethod", "TrainConfig", "TrainResult",
     "VICREG_ESTIMATORS", "embed_pairs", "embed_samples", "er_in_geometry",
-    "evaluate_identifiability", "fit_and_evaluate", "gradient_variance", "make_method",
+    "evaluate_identifiability", "fit_and_evaluate", "gradient_variance",
+    "gradient_variance_sweep", "make_method", "mean_budget_curve",
     "method_names", "method_spec",
     "probe_accuracy", "register_method", "register_objective", "registry_table",
     "representation_dim", "resolve_device", "train",

@@ -1,6 +1,7 @@
 """The cell every study grid is made of: build a method, train it, evaluate it on its process.
 
-``fit_and_evaluate`` is train -> identifiability R^2 in one call; ``probe_accuracy`` adds the
+``fit_and_evaluate`` is train -> identifiability R^2 in one call (``mean_budget_curve``
+averages its budget curves over replicates); ``probe_accuracy`` adds the
 downstream linear probe on a task defined from the true content (``stats.downstream_labels``).
 """
 from __future__ import annotations
@@ -8,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from mitheory import stats
 from mitheory._rng import spawn
@@ -102,6 +105,25 @@ def fit_and_evaluate(
 
 
 _BLOCKS = ("content", "style", "all")
+
+
+def mean_budget_curve(curves: Sequence[Sequence[dict[str, Any]]]) -> dict[str, list]:
+    """The mean over replicates of :class:`FitResult` budget curves, in columns.
+
+    ``curves`` are ``FitResult.curve`` lists taken at the same checkpoints. Returns ``{"step":
+    [...], "<block>_r2_<kind>": [...]}`` for every block of the first curve and kind
+    ``linear``/``kernel``, each entry the mean over replicates (``np.mean``) at that step.
+    """
+    if not curves or not curves[0]:
+        raise ValueError("curves must hold at least one non-empty FitResult.curve")
+    steps = [c["step"] for c in curves[0]]
+    for c in curves:
+        if [p["step"] for p in c] != steps:
+            raise ValueError(f"curves must share checkpoints {steps}, got "
+                             f"{[p['step'] for p in c]}")
+    return {"step": steps, **{
+        f"{b}_r2_{k}": [float(np.mean([c[i][b][k] for c in curves])) for i in range(len(steps))]
+        for b in _BLOCKS if b in curves[0][0] for k in ("linear", "kernel")}}
 
 
 def probe_accuracy(method: SSLMethod, process: Any, *, n_fit: int, n_eval: int,
