@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pytest
 import torch
 
 from paper_repro import pretrain
@@ -43,7 +42,7 @@ def test_stopped_run_resumes_to_the_same_curve(imagefolder, tmp_path):
     assert _losses(part) == _losses(full)  # exactly equal: same kernels, order and states
 
 
-@pytest.mark.slow  # a subprocess importing torch: ~40 s on the shared 2-core machine
+# a subprocess SIGKILLed and resumed: ~8 s on the idle 2-core machine (in CI)
 def test_killed_run_resumes_to_the_same_curve(imagefolder, tmp_path):
     full = tmp_path / "full"
     pretrain.main(_args(imagefolder, full), make_loader=train_loader_factory(imagefolder))
