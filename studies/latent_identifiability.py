@@ -47,7 +47,7 @@ class Config:
     batch_size: int = 256  # positive pairs per step
     lr: float = 2e-3  # Adam learning rate (peak rate of the cosine schedule)
     lr_schedule: str = "constant"  # constant, or cosine (5% linear warmup, decay to 0)
-    n_checkpoints: int = 4  # log2-spaced R^2 evaluations along training (the budget curves)
+    n_checkpoints: int = 3  # log2-spaced R^2 evaluations along training (the budget curves)
     hidden: tuple[int, ...] = (64, 64, 64)  # encoder hidden widths (ignored with paper_encoder)
     paper_encoder: bool = False  # n -> 10n -> 50n x4 -> 10n -> out (cl-ica get_mlp)
     kappa: float = 10.0  # vMF concentration of the sphere process (and tau = 1/kappa)
