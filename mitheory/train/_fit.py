@@ -6,6 +6,7 @@ downstream linear probe on a task defined from the true content (``stats.downstr
 """
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,16 +86,23 @@ def fit_and_evaluate(
         raise ValueError(f"checkpoints must be <= steps={train_cfg.steps}, got {at[-1]}")
     method = make_method(name, dim_in=process.dim_x, dim_out=d, hidden=hidden, **options)
 
+    # a SeedSequence or Generator is stateful: every evaluation starts from a copy of it as it
+    # was given, so each checkpoint and the final evaluation draw the same samples as a lone
+    # final evaluation would
+    frozen_seed = copy.deepcopy(seed_eval)
+
     def evaluate(m: SSLMethod, baseline: bool) -> dict[str, Any]:
         return evaluate_identifiability(m, process, n_fit=n_fit, n_eval=n_eval,
-                                        n_kernel_fit=n_kernel_fit, kernel=kernel, seed=seed_eval,
-                                        style_baseline=baseline)
+                                        n_kernel_fit=n_kernel_fit, kernel=kernel,
+                                        seed=copy.deepcopy(frozen_seed), style_baseline=baseline)
 
     curve: list[dict[str, Any]] = []
 
     def record(step: int, m: SSLMethod) -> None:
         if step in at and step < train_cfg.steps:
+            m.eval()
             ev = evaluate(m, False)
+            m.train()
             curve.append({"step": step, **{b: ev[b] for b in _BLOCKS if b in ev}})
 
     res = train(method, process, train_cfg, seed=seed_train, callback=record if at else None)

@@ -100,8 +100,9 @@ def train(method: SSLMethod, process: Any, cfg: TrainConfig, *, seed: Seed = 0,
         Seeds the initialisation and the data stream (two named streams).
     callback : callable, optional
         ``callback(steps_done, method)`` after every optimiser step (e.g. an evaluation at
-        chosen steps). It is called with the method in eval mode and must not change its
-        parameters or draw from the training stream, so the run is the same with or without it.
+        chosen steps). The method is in train mode and must be left so (an evaluation switches
+        to eval mode and back); the callback must not change its parameters or draw from the
+        training stream, so the run is the same with or without it.
 
     Raises
     ------
@@ -157,9 +158,7 @@ def train(method: SSLMethod, process: Any, cfg: TrainConfig, *, seed: Seed = 0,
             bar.set_postfix(loss=f"{float(loss.detach()):.4f}")
         if callback is not None:
             t_cb = time.perf_counter()
-            method.eval()
             callback(step + 1, method)
-            method.train()
             t0 += time.perf_counter() - t_cb  # wall_time_s counts training only
     result.wall_time_s = time.perf_counter() - t0
     result.steps = cfg.steps

@@ -1,4 +1,5 @@
 """The training loop (device choice, non-finite losses) and identifiability evaluation."""
+import numpy as np
 import pytest
 import torch
 
@@ -64,14 +65,16 @@ def test_checkpoints_leave_the_run_unchanged_and_end_at_the_final_evaluation():
     proc = generative.make_process("cs_p1.0", seed=0)
     cfg = tr.TrainConfig(steps=12, batch_size=32, lr=1e-3, device="cpu", progress=False,
                          log_every=1)
-    kw = dict(seed_train=1, seed_eval=2, n_fit=200, n_eval=200, n_kernel_fit=100,
-              hidden=(16,))
-    plain = tr.fit_and_evaluate("infonce", proc, cfg, **kw)
-    curved = tr.fit_and_evaluate("infonce", proc, cfg, checkpoints=(3, 6, 12), **kw)
+    # seeds as the studies pass them: stateful SeedSequences (a fresh copy for each call)
+    def kw():
+        return dict(seed_train=np.random.SeedSequence(1), seed_eval=np.random.SeedSequence(2),
+                    n_fit=200, n_eval=200, n_kernel_fit=100, hidden=(16,))
+    plain = tr.fit_and_evaluate("infonce", proc, cfg, **kw())
+    curved = tr.fit_and_evaluate("infonce", proc, cfg, checkpoints=(3, 6, 12), **kw())
     assert curved.train.losses == plain.train.losses
     assert curved.evaluation["content"] == plain.evaluation["content"]
     assert [c["step"] for c in curved.curve] == [3, 6, 12]
     assert curved.curve[-1]["content"] == plain.evaluation["content"]
     assert curved.curve[0]["content"] != curved.curve[-1]["content"]  # it did measure mid-run
     with pytest.raises(ValueError, match="checkpoints"):
-        tr.fit_and_evaluate("infonce", proc, cfg, checkpoints=(13,), **kw)
+        tr.fit_and_evaluate("infonce", proc, cfg, checkpoints=(13,), **kw())
