@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
-import os
 import sys
 import time
 from pathlib import Path
@@ -32,7 +30,8 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from mitheory.train import LARS, knn_predict, load_checkpoint, trend_status
+from mitheory.plotting import atomic_write_text
+from mitheory.train import LARS, knn_predict, load_checkpoint, trend_status, warmup_cosine
 from paper_repro.config import Config, apply_overrides, config_from_dict
 from paper_repro.pretrain import build_method, init_distributed
 
@@ -165,7 +164,7 @@ def evaluate(checkpoint: str | Path, data_root: str | Path, *, out: str | Path |
         curve, t0 = [], time.perf_counter()
         for epoch in range(lin.epochs):
             for g in opt.param_groups:  # CosineAnnealingLR(opt, epochs), eta_min 0
-                g["lr"] = lin.lr * 0.5 * (1 + math.cos(math.pi * epoch / lin.epochs))
+                g["lr"] = warmup_cosine(epoch, lin.epochs, 0, lin.lr)
             train_loader.set_epoch(epoch)
             head.train()
             for x, y in train_loader:
@@ -200,8 +199,8 @@ def evaluate(checkpoint: str | Path, data_root: str | Path, *, out: str | Path |
             result = _report(cfg, ck, curve, knn, ck_path, time.perf_counter() - t0)
             out_dir = Path(out) if out is not None else ck_path.parent
             out_dir.mkdir(parents=True, exist_ok=True)
-            _write_atomic(out_dir / "linear_eval.json", json.dumps(result, indent=1))
-            _write_atomic(out_dir / "linear_eval.md", result["table"])
+            atomic_write_text(out_dir / "linear_eval.json", json.dumps(result, indent=1))
+            atomic_write_text(out_dir / "linear_eval.md", result["table"])
         if rt.world_size > 1:
             dist.barrier()
         return result
@@ -210,10 +209,6 @@ def evaluate(checkpoint: str | Path, data_root: str | Path, *, out: str | Path |
             dist.destroy_process_group()
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def _report(cfg: Config, ck: dict, curve: list[dict], knn: dict, ck_path: Path,

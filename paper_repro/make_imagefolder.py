@@ -30,6 +30,7 @@ import torch
 from PIL import Image
 
 from mitheory.generative import SHAPE_NAMES, ImageWorld
+from mitheory.plotting import atomic_write_bytes, atomic_write_text
 
 RENDER_SIZE = 64  # ImageWorld's largest native size
 _CHUNK = 64  # images per worker task
@@ -73,10 +74,7 @@ def _write_chunk(task) -> int:
     for img, path, gs in zip(imgs, names, grain_seeds):
         buf = io.BytesIO()
         _to_photo(img, size, grain, np.random.default_rng(gs)).save(buf, "JPEG", quality=quality)
-        tmp = f"{path}.tmp"
-        with open(tmp, "wb") as fh:
-            fh.write(buf.getvalue())
-        os.replace(tmp, path)
+        atomic_write_bytes(Path(path), buf.getvalue())
         total += buf.tell()
     return total
 
@@ -149,9 +147,7 @@ def write_imagefolder(out: str | os.PathLike, *, n_images: int, n_classes: int,
                "render_size": RENDER_SIZE, "classes": [class_folder(k) for k in range(n_classes)],
                "mean_file_kb": total / n_files / 1e3, "wall_s": time.perf_counter() - t0,
                "workers": workers}
-    tmp = out / "imagefolder.json.tmp"
-    tmp.write_text(json.dumps(summary, indent=1))
-    os.replace(tmp, out / "imagefolder.json")
+    atomic_write_text(out / "imagefolder.json", json.dumps(summary, indent=1))
     return summary
 
 

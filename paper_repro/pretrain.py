@@ -30,6 +30,7 @@ from torch import nn
 
 from mitheory._rng import seed_everything
 from mitheory.models import BasicBlock, Bottleneck
+from mitheory.plotting import atomic_write_text
 from mitheory.train import (LARS, EMATarget, ImageEncoder, ImageMethod, init_image_method_,
                             load_checkpoint, make_image_method, param_groups, save_checkpoint,
                             warmup_cosine)
@@ -238,9 +239,7 @@ def _truncate_stats(path: Path, step: int) -> None:
     if not path.exists():
         return
     keep = [r for r in read_stats(path) if r.get("step", -1) < step]
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text("".join(json.dumps(r) + "\n" for r in keep))
-    os.replace(tmp, path)
+    atomic_write_text(path, "".join(json.dumps(r) + "\n" for r in keep))
 
 
 # ---- loop ----
