@@ -980,6 +980,18 @@ add("make_mlp_encoder", Entry(call("make_mlp_encoder", dim_in=4, dim_out=3, hidd
                               extra=(("hidden=(0,)", "hidden", override({"hidden": (0,)})),
                                      ("negative_slope=nan", "negative_slope",
                                       override({"negative_slope": math.nan})))))
+add("Standardise", Entry(call("Standardise", mean=lazy(lambda: torch.zeros(3)),
+                              std=lazy(lambda: torch.ones(3))),
+                         extra=(("std with a 0", "std",
+                                 override({"std": torch.tensor([1., 0., 1.])})),
+                                ("mean nan", "mean",
+                                 override({"mean": torch.tensor([0., math.nan, 0.])})),
+                                ("mean 2-D", "mean", override({"mean": torch.zeros(1, 3)})),
+                                ("shapes differ", "mean", override({"mean": torch.zeros(2)})))))
+add("input_statistics", Entry(call("input_statistics", process=lazy(PROC), n=16, seed=0),
+                              no_positive=("seed",),
+                              extra=(("process not a process", "process",
+                                      override({"process": 3.0})),)))
 add("init_linear_", Entry(lambda: (api("init_linear_"), {"module": ENC(), "seed": 0}),
                           no_positive=("seed",),
                           extra=(("module not a module", "module", override({"module": 3.0})),)))

@@ -27,6 +27,34 @@ class SphereNorm(nn.Module):
         return nn.functional.normalize(x, dim=-1)
 
 
+class Standardise(nn.Module):
+    """``x -> (x - mean) / std`` per coordinate, with fixed statistics (buffers, not trained).
+
+    An affine bijection of the input, so it changes nothing a representation can identify; it
+    puts the input on the scale of PyTorch's default initialisation. Build the statistics with
+    ``mitheory.train.input_statistics``.
+    """
+
+    def __init__(self, mean: torch.Tensor, std: torch.Tensor) -> None:
+        super().__init__()
+        mean = torch.as_tensor(mean, dtype=torch.float32)
+        std = torch.as_tensor(std, dtype=torch.float32)
+        for t, name in ((mean, "mean"), (std, "std")):
+            if t.ndim != 1 or not torch.isfinite(t).all():
+                raise ValueError(f"{name} must be a finite 1-D tensor, got shape "
+                                 f"{tuple(t.shape)}")
+        if mean.shape != std.shape:
+            raise ValueError(f"mean and std must have the same shape, got {tuple(mean.shape)} "
+                             f"and {tuple(std.shape)}")
+        if not (std > 0).all():
+            raise ValueError(f"std must be > 0 in every coordinate, got min {float(std.min())}")
+        self.register_buffer("mean", mean)
+        self.register_buffer("std", std)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std
+
+
 def paper_hidden(dim_in: int) -> tuple[int, ...]:
     """Hidden widths of the papers' encoder for input dimension ``dim_in`` (10n, 50n x4, 10n)."""
     n = check_int(dim_in, "dim_in", minimum=1)
@@ -40,6 +68,7 @@ def make_mlp_encoder(
     hidden: Sequence[int] = (128, 128, 128),
     negative_slope: float = 0.01,
     output: OutputMap = "none",
+    input_stats: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> nn.Sequential:
     """A LeakyReLU MLP encoder ``dim_in -> hidden... -> dim_out`` with an optional sphere output.
 
@@ -54,6 +83,8 @@ def make_mlp_encoder(
         LeakyReLU slope (0.01, PyTorch's default, as in cl-ica).
     output : {"none", "sphere"}
         ``"sphere"`` L2-normalises the output (for objectives defined on the sphere).
+    input_stats : (mean, std), optional
+        Per-coordinate input statistics: the encoder starts with ``Standardise(mean, std)``.
     """
     check_int(dim_in, "dim_in", minimum=1)
     check_int(dim_out, "dim_out", minimum=1)
@@ -61,6 +92,11 @@ def make_mlp_encoder(
     check_finite_number(negative_slope, "negative_slope")
     widths = [dim_in, *[check_int(h, "hidden", minimum=1) for h in hidden], dim_out]
     layers: list[nn.Module] = []
+    if input_stats is not None:
+        layers.append(Standardise(*input_stats))
+        if layers[0].mean.shape != (dim_in,):
+            raise ValueError(f"input_stats must have dim_in={dim_in} entries, got "
+                             f"{tuple(layers[0].mean.shape)}")
     for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
         layers.append(nn.Linear(a, b))
         if i < len(widths) - 2:

@@ -9,6 +9,7 @@ from typing import Literal
 
 import torch
 
+from mitheory._kde import logsumexp
 from mitheory._validate import check_embeddings, check_option, check_pair, check_positive
 from mitheory.objectives._distributed import gather_with_grad, rank
 
@@ -134,7 +135,7 @@ def infonce_loss(
         bank = gather_with_grad(z_neg) if gather else z_neg  # (M, dim)
         neg = _similarity(z_a, bank, similarity) / tau  # (n, M)
         logits = torch.cat([neg, pos[:, None]], dim=1)  # (n, M + 1)
-    denom = torch.logsumexp(logits, dim=1)
+    denom = logsumexp(logits, dim=1)
     if denominator == "logmeanexp":
         denom = denom - math.log(logits.shape[1])
     return (denom - pos).mean()

@@ -15,8 +15,8 @@ from mitheory.train._distillation import BYOL, MINC
 from mitheory.train._entropy_reconstruction import ERBYOL, ERGaussian, er_in_geometry
 from mitheory.train._diagnostics import gradient_variance, gradient_variance_sweep
 from mitheory.train._evaluate import evaluate_identifiability
-from mitheory.train._fit import (FitResult, fit_and_evaluate, mean_budget_curve, probe_accuracy,
-                                 representation_dim)
+from mitheory.train._fit import (FitResult, fit_and_evaluate, input_statistics,
+                                 mean_budget_curve, probe_accuracy, representation_dim)
 from mitheory.train._loop import (TrainConfig, TrainResult, embed_pairs, embed_samples,
                                   resolve_device, train)
 from mitheory.train._optim import LARS, param_groups, warmup_cosine
@@ -33,7 +33,7 @@ __all__ = [
     "BYOL", "CONCEPTS", "EMATarget", "ERBYOL", "ERGaussian", "FitResult", "InfoNCE", "MINC", "MMI",
     "MethodSpec", "ObjectiveMethod", "SSLMethod", "TrainConfig", "TrainResult",
     "VICREG_ESTIMATORS", "embed_pairs", "embed_samples", "er_in_geometry",
-    "evaluate_identifiability", "fit_and_evaluate", "gradient_variance",
+    "evaluate_identifiability", "fit_and_evaluate", "gradient_variance", "input_statistics",
     "gradient_variance_sweep", "make_method", "mean_budget_curve",
     "method_names", "method_spec",
     "probe_accuracy", "register_method", "register_objective", "registry_table",

@@ -51,11 +51,28 @@ def representation_dim(name: str, process: Any, **options: Any) -> int:
     return len(process.content_idx) + int(extra)
 
 
+def input_statistics(process: Any, n: int, *, seed: Seed) -> tuple[Any, Any]:
+    """Per-coordinate mean and standard deviation of ``n`` marginal observations of
+    ``process`` (float32 tensors of shape ``(dim_x,)``), for ``Standardise`` / ``input_stats``.
+
+    Raises ``ValueError`` if a coordinate does not vary (its standard deviation is 0).
+    """
+    check_process(process)
+    check_int(n, "n", minimum=2)
+    x, _ = process.sample_negatives(n, seed=seed)
+    mean, std = x.mean(0), x.std(0)
+    if not (std > 0).all():
+        raise ValueError(f"the observations of {process.name!r} do not vary in coordinate(s) "
+                         f"{(std <= 0).nonzero().ravel().tolist()} over n={n} samples")
+    return mean, std
+
+
 def fit_and_evaluate(
     name: str, process: Any, train_cfg: TrainConfig, *, seed_train: Seed, seed_eval: Seed,
     dim_out: int | None = None, hidden: tuple[int, ...] = (128, 128, 128), n_fit: int = 4096,
     n_eval: int = 4096, n_kernel_fit: int = 1500, kernel: bool = True,
-    style_baseline: bool = False, checkpoints: Sequence[int] = (), **options: Any,
+    style_baseline: bool = False, checkpoints: Sequence[int] = (),
+    input_stats: tuple[Any, Any] | None = None, **options: Any,
 ) -> FitResult:
     """``make_method`` -> ``train`` -> ``evaluate_identifiability`` on one process.
 
@@ -75,6 +92,8 @@ def fit_and_evaluate(
         Steps (in ``1..train_cfg.steps``) at which the R^2 of every block is also measured,
         on the same evaluation samples (``seed_eval``) as the final one, for the budget curve
         ``FitResult.curve``. Evaluating does not change the training run.
+    input_stats : (mean, std), optional
+        Standardise the encoder's input with these (:func:`input_statistics`).
 
     Returns
     -------
@@ -84,7 +103,8 @@ def fit_and_evaluate(
     at = sorted({check_int(s, "checkpoints", minimum=1) for s in checkpoints})
     if at and at[-1] > train_cfg.steps:
         raise ValueError(f"checkpoints must be <= steps={train_cfg.steps}, got {at[-1]}")
-    method = make_method(name, dim_in=process.dim_x, dim_out=d, hidden=hidden, **options)
+    method = make_method(name, dim_in=process.dim_x, dim_out=d, hidden=hidden,
+                         input_stats=input_stats, **options)
 
     # a SeedSequence or Generator is stateful: every evaluation starts from a copy of it as it
     # was given, so each checkpoint and the final evaluation draw the same samples as a lone

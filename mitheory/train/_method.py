@@ -266,11 +266,12 @@ def make_method(
     dim_in: int,
     dim_out: int,
     hidden: tuple[int, ...] = (128, 128, 128),
+    input_stats: tuple[torch.Tensor, torch.Tensor] | None = None,
     **options: Any,
 ) -> SSLMethod:
     # the docstring is generated from the registry (see _MAKE_METHOD_DOC)
     spec = method_spec(name)
-    enc = make_mlp_encoder(dim_in, dim_out, hidden=hidden,
+    enc = make_mlp_encoder(dim_in, dim_out, hidden=hidden, input_stats=input_stats,
                            output="sphere" if spec.flag("sphere_output", options) else "none")
     return spec.factory(enc, dim_out, **options)
 
@@ -288,6 +289,8 @@ _MAKE_METHOD_DOC = """Build a registered method by name with a fresh MLP encoder
         Observation and representation dimensions.
     hidden : tuple of int
         Encoder hidden widths (``paper_hidden(dim_in)`` for the papers' encoder).
+    input_stats : (mean, std), optional
+        The encoder standardises its input with them first (``input_statistics``).
     **options
         Objective options (e.g. ``tau``, ``similarity``, ``kappa``, ``base_momentum``); the
         encoder ends on the unit sphere when the record's ``sphere_output`` says so for them.

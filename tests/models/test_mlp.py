@@ -25,3 +25,20 @@ def test_init_linear_is_a_function_of_the_seed_only():
         assert torch.equal(p, q)
     w = nets[0][0].weight
     assert float(w.detach().abs().max()) <= 1 / 5 ** 0.5  # U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+
+
+def test_standardised_input_is_an_affine_map_before_the_same_network():
+    from mitheory.models import Standardise
+
+    mean, std = torch.tensor([1.0, -2.0, 0.5]), torch.tensor([0.1, 2.0, 1.0])
+    plain = init_linear_(make_mlp_encoder(3, 2, hidden=(5,)), seed=3)
+    stand = init_linear_(make_mlp_encoder(3, 2, hidden=(5,), input_stats=(mean, std)), seed=3)
+    x = torch.randn(7, 3)
+    # same Linear draws (Standardise has none), so stand(x) = plain((x - mean) / std) exactly
+    assert torch.equal(stand(x), plain((x - mean) / std))
+    assert [k for k, _ in stand.named_buffers()] == ["0.mean", "0.std"]  # saved, not trained
+    assert all(p.requires_grad for p in stand.parameters())
+    with pytest.raises(ValueError, match="std must be > 0"):
+        Standardise(mean, torch.tensor([1.0, 0.0, 1.0]))
+    with pytest.raises(ValueError, match="input_stats must have dim_in=4"):
+        make_mlp_encoder(4, 2, input_stats=(mean, std))

@@ -78,3 +78,46 @@ def test_checkpoints_leave_the_run_unchanged_and_end_at_the_final_evaluation():
     assert curved.curve[0]["content"] != curved.curve[-1]["content"]  # it did measure mid-run
     with pytest.raises(ValueError, match="checkpoints"):
         tr.fit_and_evaluate("infonce", proc, cfg, checkpoints=(13,), **kw())
+
+
+def test_input_statistics_are_the_moments_of_marginal_samples():
+    proc = generative.make_process("box_normal", seed=0)
+    mean, std = tr.input_statistics(proc, 4000, seed=5)
+    x, _ = proc.sample_negatives(4000, seed=5)  # the same draws: an independent computation
+    assert torch.equal(mean, x.mean(0)) and torch.equal(std, x.std(0))
+    with pytest.raises(ValueError, match="n must be"):
+        tr.input_statistics(proc, 1, seed=0)
+
+
+def test_prefetched_batches_follow_the_same_law_in_a_different_stream():
+    """prefetch_steps = k draws k steps' batches at once: the first step's batch is the first
+    block of one large draw (so the stream differs from k = 1), and the run stays a function of
+    the seed."""
+    proc = generative.make_process("cs_p1.0", seed=0)
+    seen = []
+
+    class Spy(tr.SSLMethod):
+        name = "spy"
+
+        def loss(self, x_a, x_b, x_neg=None):
+            seen.append(x_a.clone())
+            return (self.encoder(x_a) - self.encoder(x_b)).pow(2).mean()
+
+    def run(k):
+        seen.clear()
+        tr.train(Spy(make_mlp_encoder(proc.dim_x, 2, hidden=(4,))), proc,
+                 tr.TrainConfig(steps=5, batch_size=8, device="cpu", progress=False,
+                                prefetch_steps=k), seed=3)
+        return torch.cat(seen)
+
+    one, three, three_again = run(1), run(3), run(3)
+    assert one.shape == three.shape == (40, proc.dim_x)  # 5 steps x 8, the last block short
+    assert torch.equal(three, three_again)
+    assert not torch.equal(one, three)
+    # steps 0-2 are one draw of 24 pairs: the same as sampling 24 pairs from that stream
+    from mitheory._rng import as_generator, spawn
+    block = proc.sample_pairs(24, seed=as_generator(spawn(3, 2)[1])).x
+    assert torch.equal(three[:24], block)
+    with pytest.raises(ValueError, match="prefetch_steps"):
+        tr.train(Spy(make_mlp_encoder(proc.dim_x, 2, hidden=(4,))), proc,
+                 tr.TrainConfig(steps=2, batch_size=8, device="cpu", prefetch_steps=0))
