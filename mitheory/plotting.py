@@ -310,3 +310,20 @@ def save_study(
             atomic_write_bytes(pth, buf.getvalue())
             written[ext] = pth
     return written
+
+
+def grouped_bars(ax: Any, rows: Sequence[Mapping[str, Any]], group: str,
+                 values: Sequence[str] | Mapping[str, str], *, width: float = 0.8,
+                 yerr: Mapping[str, Sequence[float]] | None = None) -> None:
+    """One group of bars per row, at x tick ``row[group]``, one bar per value side by side.
+
+    ``values`` names the row fields to draw (labelled by their names), or maps a legend label
+    to a field. The bars of a group share ``width`` (the group's total width), centred on the
+    tick; ``yerr`` maps a label to its error bars, one per row.
+    """
+    series = dict(values) if isinstance(values, Mapping) else {v: v for v in values}
+    pos, w = np.arange(len(rows)), width / max(len(series), 1)
+    for j, (label, key) in enumerate(series.items()):
+        ax.bar(pos + (j - (len(series) - 1) / 2) * w, [r[key] for r in rows], w, label=label,
+               yerr=(yerr or {}).get(label))
+    ax.set(xticks=pos, xticklabels=[str(r[group]) for r in rows])

@@ -1173,6 +1173,47 @@ add("cauchy_combination", Entry(call("cauchy_combination", p_values=[0.2, 0.5]),
                                 arrays=("p_values",),
                                 extra=(("p_values > 1", "p_values",
                                         override({"p_values": [0.5, 1.5]})),)))
+# --- study measurements moved into the library ----------------------------------------------
+add("logdet_taylor_errors",
+    Entry(call("logdet_taylor_errors", mats=lazy(lambda: {"m": SPD(3)}), max_order=3),
+          positive=("max_order",),
+          extra=(("mats empty", "mats", override({"mats": {}})),
+                 ("mats NaN", "mats", override({"mats": {"m": np.full((2, 2), np.nan)}})),
+                 ("mats NaN tensor", "mats",
+                  override({"mats": {"m": torch.full((2, 2), math.nan, dtype=torch.float64)}})),
+                 ("fixed_betas<0", "fixed_betas", override({"fixed_betas": (-1.0,)})))))
+add("logdet_taylor_error_checks",
+    Entry(call("logdet_taylor_error_checks",
+               rows=[{"abs_error": [0.2, 0.1], "bound": [0.3, 0.2], "radius": 0.5}]),
+          extra=(("rows missing field", "rows", override({"rows": [{"abs_error": [0.1]}]})),
+                 ("rows length mismatch", "rows", override(
+                     {"rows": [{"abs_error": [0.1], "bound": [0.1, 0.2], "radius": 0.5}]})),
+                 ("rtol<0", "rtol", override({"rtol": -1.0})),
+                 ("atol nan", "atol", override({"atol": math.nan})))))
+add("mi_after_maps",
+    Entry(call("mi_after_maps", x=lazy(lambda: X(40, 2)), y=lazy(lambda: X(40, 2, seed=1)),
+               maps={"identity": lambda v: v, "exp": np.exp}, seed=0),
+          arrays=("x", "y"), pairs=(("x", "y"),), few={("x", "y"): 3},
+          extra=(("maps empty", "maps", override({"maps": {}})),
+                 ("maps not callable", "maps", override({"maps": {"f": 3.0}})))))
+add("sample_correlated_pairs",
+    Entry(call("sample_correlated_pairs", n=20, dim=2, rho=0.5, seed=0),
+          extra=(("rho=1", "rho", override({"rho": 1.0})),
+                 ("rho nan", "rho", override({"rho": math.nan})),
+                 ("rho not a number", "rho", override({"rho": "high"})))))
+add("fit_sweep",
+    Entry(lambda: (api("fit_sweep"), {"name": "mmi", "process": PROC(), "train_cfg": CFG(),
+                                      "runs": {"exact": {"logdet": "exact"}}, "seeds": [0],
+                                      "n_pairs": 20, "dim_out": 2, "hidden": (6,), "n_fit": 48,
+                                      "n_eval": 48, "n_kernel_fit": 24}),
+          positive=("n_pairs",),
+          extra=(("process not a process", "process", override({"process": 3.0})),
+                 ("runs empty", "runs", override({"runs": {}, "seeds": []})),
+                 ("seeds wrong length", "seeds", override({"seeds": [0, 1]})))))
+add("mmi_options", Entry(call("mmi_options", label="taylor4_frobenius"),
+                         extra=(("order 0", "label", override({"label": "taylor0_trace"})),
+                                ("beta<0", "label", override({"label": "taylor4_-1.0"})),
+                                ("label not a string", "label", override({"label": 4})))))
 SKIP: dict[str, str] = {
     "IMAGE_SPECS": "constant tuple of dataset forms",
     "BOX_CONDITIONALS": "constant tuple of option names",
