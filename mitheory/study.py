@@ -12,8 +12,9 @@ verdicts whose criterion text is written from the thresholds that decide them
 """
 from __future__ import annotations
 
+import contextlib
 import operator
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -30,7 +31,7 @@ __all__ = [
     "Threshold", "agreement", "as_generator", "best_of_sweep", "claim_verdict", "decide",
     "group_rows", "int_seed", "mean_sd", "parallel_map", "run_study", "spawn", "subplots",
     "summarise_groups", "threshold_verdict",
-    "changes_from_baseline",
+    "changes_from_baseline", "torch_seeded",
 ]
 Verdict = Literal["supported", "not supported", "inconclusive"]
 
@@ -263,3 +264,18 @@ def changes_from_baseline(rows: Iterable[Mapping[str, Any]], key: str, baseline:
                         f"{v}_change_maxabs": float(np.max(np.abs(d)))})
         out.append(row)
     return out
+
+
+@contextlib.contextmanager
+def torch_seeded(seed: int) -> Iterator[None]:
+    """Run the block with torch's global RNG seeded by ``seed``, in a fork of its state.
+
+    For code whose torch draws come from the global RNG (a layer's default initialisation):
+    seeded as ``run_study`` seeds it, so ``run(cfg)`` alone gives the same numbers, and the
+    caller's global RNG state is restored afterwards.
+    """
+    import torch
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield

@@ -1214,6 +1214,25 @@ add("mmi_options", Entry(call("mmi_options", label="taylor4_frobenius"),
                          extra=(("order 0", "label", override({"label": "taylor0_trace"})),
                                 ("beta<0", "label", override({"label": "taylor4_-1.0"})),
                                 ("label not a string", "label", override({"label": 4})))))
+add("output_law_sweep",
+    Entry(call("output_law_sweep", net=lazy(NET), prototypes=lazy(PROTOS), noise_sds=[0.01, 0.1],
+               n_samples=60, n_test=30, n_permutations=10, n_exit_samples=30, seed=0),
+          arrays=("prototypes",),
+          extra=(("noise_sds empty", "noise_sds", override({"noise_sds": []})),
+                 ("noise_sds<0", "noise_sds", override({"noise_sds": [0.1, -1.0]})),
+                 ("noise_sds nan", "noise_sds", override({"noise_sds": [math.nan]})))))
+add("region_statistics_grid",
+    Entry(call("region_statistics_grid", prototypes=lazy(lambda: X(4, 3)), dim_out=2,
+               widths=(4,), depths=(1,), resolution=8, seed=0),
+          arrays=("prototypes",), few={("prototypes",): 2},
+          extra=(("widths empty", "widths", override({"widths": ()})),
+                 ("depths 0", "depths", override({"depths": (0,)})))))
+add("fit_prototype_classifier",
+    Entry(call("fit_prototype_classifier", net=lazy(NET), head=lazy(lambda: nn.Linear(2, 2)),
+               prototypes=lazy(PROTOS), steps=2, seed=0),
+          arrays=("prototypes",), few={("prototypes",): 1}, positive=("noise_sd", "copies"),
+          extra=(("head not a module", "head", override({"head": 3.0})),
+                 ("net not a module", "net", override({"net": 3.0})))))
 SKIP: dict[str, str] = {
     "IMAGE_SPECS": "constant tuple of dataset forms",
     "BOX_CONDITIONALS": "constant tuple of option names",

@@ -150,3 +150,18 @@ def test_changes_from_baseline_pairs_rows_by_position():
         changes_from_baseline(rows, "c", "none", ["v"])
     with pytest.raises(ValueError, match="paired"):
         changes_from_baseline(rows[:3], "c", "ctl", ["v"])
+
+
+def test_torch_seeded_seeds_a_fork_of_the_global_rng():
+    import torch
+
+    from mitheory.study import torch_seeded
+    torch.manual_seed(123)
+    outside = torch.rand(3)  # the draw the caller's stream gives next, after re-seeding
+    torch.manual_seed(123)
+    with torch_seeded(7):
+        inside = torch.rand(3)
+    after = torch.rand(3)
+    torch.manual_seed(7)
+    assert torch.equal(inside, torch.rand(3))  # the block sees manual_seed(seed)
+    assert torch.equal(after, outside)  # the caller's state is restored afterwards
