@@ -1233,6 +1233,27 @@ add("fit_prototype_classifier",
           arrays=("prototypes",), few={("prototypes",): 1}, positive=("noise_sd", "copies"),
           extra=(("head not a module", "head", override({"head": 3.0})),
                  ("net not a module", "net", override({"net": 3.0})))))
+add("mi_estimates_on_task",
+    Entry(call("mi_estimates_on_task",
+               task=lazy(lambda: importlib.import_module("mitheory.info.tasks").TASKS[
+                   "2v2-normal-dense"]()),
+               estimators={"plugin": lambda x, y, xt, yt, *, entropy_y, seed:
+                           api("mi_gaussian_plugin")(x, y)},
+               n_samples=40, n_repeats=2, seed=0),
+          positive=("n_repeats",),
+          extra=(("estimators empty", "estimators", override({"estimators": {}})),
+                 ("estimators not callable", "estimators",
+                  override({"estimators": {"a": 3.0}})))))
+add("replicate_mean_se", Entry(call("replicate_mean_se", sd=0.2, mc_se=0.1, n_replicates=3),
+                               positive=("n_replicates",),
+                               extra=(("sd<0", "sd", override({"sd": -0.1})),
+                                      ("mc_se<0", "mc_se", override({"mc_se": -0.1})))))
+add("estimate_accuracy",
+    Entry(call("estimate_accuracy", truth=0.0, values=lazy(
+        lambda: [api("mi_gaussian_plugin")(X(), X(seed=s)) for s in (1, 2)])),
+          extra=(("values empty", "values", override({"values": []})),
+                 ("values not InfoValue", "values", override({"values": [1.0]})),
+                 ("truth nan", "truth", override({"truth": math.nan})))))
 SKIP: dict[str, str] = {
     "IMAGE_SPECS": "constant tuple of dataset forms",
     "BOX_CONDITIONALS": "constant tuple of option names",

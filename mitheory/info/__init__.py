@@ -29,6 +29,8 @@ from mitheory.info._er_bound import (ERBoundEstimator, GaussianDecoder, VMFDecod
 from mitheory.info._linear_decoder import mi_lower_bound_er_linear
 # invariance under invertible maps, as estimators see it
 from mitheory.info._invariance import mi_after_maps
+# estimators on replicate draws of a task with known MI
+from mitheory.info._task_estimates import mi_estimates_on_task
 
 from mitheory.info import tasks  # noqa: E402  (public submodule)
 
@@ -74,4 +76,6 @@ __all__ = [
     "mi_lower_bound_er_linear",
     # _invariance
     "mi_after_maps",
+    # _task_estimates
+    "mi_estimates_on_task",
 ]
