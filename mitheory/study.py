@@ -238,15 +238,17 @@ def changes_from_baseline(rows: Iterable[Mapping[str, Any]], key: str, baseline:
     (the group mean), ``v + "_change_mean"`` and ``v + "_change_maxabs"`` (mean and largest
     absolute paired difference). Groups come in order of first appearance (:func:`group_rows`).
 
-    >>> rows = [{"c": "ctl", "v": 1.0}, {"c": "ctl", "v": 2.0}, {"c": "x", "v": 1.5},
-    ...         {"c": "x", "v": 1.0}]
-    >>> changes_from_baseline(rows, "c", "ctl", ["v"])[1]
-    {'c': 'x', 'v': 1.25, 'v_change_mean': -0.25, 'v_change_maxabs': 1.0}
-
     Raises
     ------
     ValueError
         If no row has ``key == baseline``, or a group's size differs from the baseline's.
+
+    Examples
+    --------
+    >>> rows = [{"c": "ctl", "v": 1.0}, {"c": "ctl", "v": 2.0}, {"c": "x", "v": 1.5},
+    ...         {"c": "x", "v": 1.0}]
+    >>> changes_from_baseline(rows, "c", "ctl", ["v"])[1]
+    {'c': 'x', 'v': 1.25, 'v_change_mean': -0.25, 'v_change_maxabs': 1.0}
     """
     groups = group_rows(rows, key)
     if (baseline,) not in groups:

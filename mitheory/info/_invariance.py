@@ -38,9 +38,9 @@ def mi_after_maps(x: ArrayLike, y: ArrayLike, maps: Mapping[str, Callable[[np.nd
     Returns
     -------
     list of dict
-        One row per map, in order: ``map``, and the **estimates** (nats) ``gaussian``
-        (:func:`mi_gaussian_plugin`), ``logdet`` (:func:`mi_logdet`) and ``ksg``
-        (:func:`mi_ksg`).
+        One row per map, in order: ``map``, and each estimator's **estimate** (nats) of
+        :math:`I(X; f(Y))`: ``gaussian`` (:func:`mi_gaussian_plugin`), ``logdet``
+        (:func:`mi_logdet`) and ``ksg`` (:func:`mi_ksg`).
 
     Raises
     ------
@@ -49,6 +49,12 @@ def mi_after_maps(x: ArrayLike, y: ArrayLike, maps: Mapping[str, Callable[[np.nd
         or a map's output is not a valid sample array.
     TypeError
         If a value of ``maps`` is not callable.
+
+    Notes
+    -----
+    The invariance (Cover & Thomas 2006, Sec. 8.6) for invertible :math:`f`:
+
+    .. math:: I(X; f(Y)) = I(X; Y).
     """
     x, y = check_samples(x, "x", min_samples=k + 1), check_samples(y, "y", min_samples=k + 1)
     check_same_length(x, y)

@@ -15,7 +15,7 @@ from mitheory.info._knn import entropy_knn
 def mi_estimates_on_task(task: Any, estimators: Mapping[str, Callable[..., InfoValue]], *,
                          n_samples: int, n_repeats: int, k: int = 5,
                          seed: Seed = None) -> dict[str, list[InfoValue]]:
-    """Each estimator on ``n_repeats`` independent draws of ``n_samples`` pairs from ``task``.
+    r"""Each estimator on ``n_repeats`` independent draws of ``n_samples`` pairs from ``task``.
 
     Each replicate draws ``(x, y) = task.sample(n_samples)``, splits it into the first
     ``n_samples // 2`` pairs (fit) and the rest (test), and calls every estimator as
@@ -43,7 +43,8 @@ def mi_estimates_on_task(task: Any, estimators: Mapping[str, Callable[..., InfoV
     Returns
     -------
     dict of str to list of InfoValue
-        Per estimator (in order), its value on each replicate.
+        Per estimator (in order), its value on each replicate: an **estimate** or a
+        **lower bound** of :math:`I(X;Y)`, as the estimator's ``kind`` says.
 
     Raises
     ------
@@ -51,6 +52,13 @@ def mi_estimates_on_task(task: Any, estimators: Mapping[str, Callable[..., InfoV
         If ``estimators`` is empty, ``n_samples < 4``, ``n_repeats < 1`` or ``k < 1``.
     TypeError
         If an estimator is not callable.
+
+    Notes
+    -----
+    The ER bound (Rodriguez-Galvez et al. 2023) an ER-type estimator evaluates needs the
+    marginal entropy, which the decoder does not give:
+
+    .. math:: I(X;Y) \ge H(Y) + \mathbb{E}\log q(y \mid x).
     """
     n_samples = check_int(n_samples, "n_samples", minimum=4)
     n_repeats = check_int(n_repeats, "n_repeats", minimum=1)
