@@ -310,3 +310,40 @@ def save_study(
             atomic_write_bytes(pth, buf.getvalue())
             written[ext] = pth
     return written
+
+
+def grouped_bars(ax: Any, rows: Sequence[Mapping[str, Any]], group: str,
+                 values: Sequence[str] | Mapping[str, str], *, width: float = 0.8,
+                 yerr: Mapping[str, Sequence[float]] | None = None) -> None:
+    """One group of bars per row, at x tick ``row[group]``, one bar per value side by side.
+
+    ``values`` names the row fields to draw (labelled by their names), or maps a legend label
+    to a field. The bars of a group share ``width`` (the group's total width), centred on the
+    tick; ``yerr`` maps a label to its error bars, one per row.
+    """
+    series = dict(values) if isinstance(values, Mapping) else {v: v for v in values}
+    pos, w = np.arange(len(rows)), width / max(len(series), 1)
+    for j, (label, key) in enumerate(series.items()):
+        ax.bar(pos + (j - (len(series) - 1) / 2) * w, [r[key] for r in rows], w, label=label,
+               yerr=(yerr or {}).get(label))
+    ax.set(xticks=pos, xticklabels=[str(r[group]) for r in rows])
+
+
+def dodged_errorbars(ax: Any, rows: Sequence[Mapping[str, Any]], x: str, y: str, yerr: str, *,
+                     hue: str, dodge: float = 0.04, **kwargs: Any) -> None:
+    """One ``y +- yerr`` line against ``x`` per value of ``row[hue]``, on a log x axis.
+
+    The lines are dodged multiplicatively (line ``i`` of ``m`` at ``x (1 + dodge (i - m/2))``)
+    so their error bars do not overlap; the x ticks are the distinct ``x`` values, labelled,
+    without minor ticks. ``kwargs`` go to ``ax.errorbar``; each line is labelled by its hue.
+    """
+    groups: dict[Any, list[Mapping[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault(r[hue], []).append(r)
+    for i, (label, rs) in enumerate(groups.items()):
+        xs = np.array([r[x] for r in rs]) * (1 + dodge * (i - len(groups) / 2))
+        ax.errorbar(xs, [r[y] for r in rs], yerr=[r[yerr] for r in rs], label=label, **kwargs)
+    ticks = sorted({r[x] for r in rows})
+    ax.set_xscale("log")
+    ax.set_xticks(ticks, [str(t) for t in ticks], minor=False)
+    ax.minorticks_off()

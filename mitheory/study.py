@@ -12,8 +12,9 @@ verdicts whose criterion text is written from the thresholds that decide them
 """
 from __future__ import annotations
 
+import contextlib
 import operator
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -30,6 +31,7 @@ __all__ = [
     "Threshold", "agreement", "as_generator", "best_of_sweep", "claim_verdict", "decide",
     "group_rows", "int_seed", "mean_sd", "parallel_map", "run_study", "spawn", "subplots",
     "summarise_groups", "threshold_verdict",
+    "changes_from_baseline", "torch_seeded",
 ]
 Verdict = Literal["supported", "not supported", "inconclusive"]
 
@@ -223,3 +225,59 @@ def threshold_verdict(
         notes = head + (f". {notes}" if notes else "")
     return claim_verdict(claim, verdict, evidence=ev, criterion=criterion, protocol=protocol,
                          n_seeds=n_seeds, notes=notes)
+
+
+def changes_from_baseline(rows: Iterable[Mapping[str, Any]], key: str, baseline: Hashable,
+                          values: Sequence[str], *, carry: Sequence[str] = ()
+                          ) -> list[dict[str, Any]]:
+    """Per group of ``key``, each value's mean and its paired change against the baseline group.
+
+    The i-th row of every group is paired with the i-th row of the group ``key == baseline``
+    (e.g. replicate i of a condition against replicate i of the control). Each output row holds
+    ``key``, the ``carry`` fields of the group's first row, then for each value ``v``: ``v``
+    (the group mean), ``v + "_change_mean"`` and ``v + "_change_maxabs"`` (mean and largest
+    absolute paired difference). Groups come in order of first appearance (:func:`group_rows`).
+
+    Raises
+    ------
+    ValueError
+        If no row has ``key == baseline``, or a group's size differs from the baseline's.
+
+    Examples
+    --------
+    >>> rows = [{"c": "ctl", "v": 1.0}, {"c": "ctl", "v": 2.0}, {"c": "x", "v": 1.5},
+    ...         {"c": "x", "v": 1.0}]
+    >>> changes_from_baseline(rows, "c", "ctl", ["v"])[1]
+    {'c': 'x', 'v': 1.25, 'v_change_mean': -0.25, 'v_change_maxabs': 1.0}
+    """
+    groups = group_rows(rows, key)
+    if (baseline,) not in groups:
+        raise ValueError(f"no row has {key} == {baseline!r}; groups are {list(groups)}")
+    base, out = groups[(baseline,)], []
+    for (group,), sel in groups.items():
+        if len(sel) != len(base):
+            raise ValueError(f"group {key} == {group!r} has {len(sel)} rows, the baseline "
+                             f"{baseline!r} has {len(base)}: rows cannot be paired")
+        row = {key: group, **{c: sel[0][c] for c in carry}}
+        for v in values:
+            d = [s[v] - b[v] for s, b in zip(sel, base)]
+            row.update({v: float(np.mean([s[v] for s in sel])),
+                        f"{v}_change_mean": float(np.mean(d)),
+                        f"{v}_change_maxabs": float(np.max(np.abs(d)))})
+        out.append(row)
+    return out
+
+
+@contextlib.contextmanager
+def torch_seeded(seed: int) -> Iterator[None]:
+    """Run the block with torch's global RNG seeded by ``seed``, in a fork of its state.
+
+    For code whose torch draws come from the global RNG (a layer's default initialisation):
+    seeded as ``run_study`` seeds it, so ``run(cfg)`` alone gives the same numbers, and the
+    caller's global RNG state is restored afterwards.
+    """
+    import torch
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield

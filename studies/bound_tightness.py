@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from functools import partial
 
 import numpy as np
 
-from mitheory.info import (ERBoundEstimator, VariationalMIEstimator, entropy_knn,
+from mitheory.info import (ERBoundEstimator, VariationalMIEstimator, mi_estimates_on_task,
                            mi_gaussian_plugin, mi_ksg)
 from mitheory.info.tasks import TASKS, UniformVMF
-from mitheory.stats import replicate_accuracy
+from mitheory.plotting import dodged_errorbars, grouped_bars
+from mitheory.stats import estimate_accuracy, replicate_mean_se
 from mitheory.study import claim_verdict, group_rows, run_study, spawn, subplots
 
 
@@ -47,12 +49,10 @@ SLACK_SE = 3.0  # C1 tolerance: standard errors of the replicate mean
 # ER decoders (family, kappa) of the two capacities, off / on the sphere; "mlp" = 2 x width
 DECODERS = {"er_linear": (("gaussian_isotropic", "global"), ("vmf", "global")),
             "er_mlp": (("gaussian", "global"), ("vmf", "amortized"))}
-
-
 ESTIMATORS = ("ksg1", "ksg2", "gaussian_logdet", "infonce", "nwj", "mine", "er_linear", "er_mlp")
 
 
-def estimate(e: str, cfg: Config, task, x, y, xt, yt, h_y, seed):
+def estimate(e: str, cfg: Config, task, x, y, xt, yt, *, entropy_y, seed):
     """Estimator ``e``: trained ones fit on (x, y) and are scored on (xt, yt); others use all."""
     if e.startswith("ksg"):
         return mi_ksg(np.r_[x, xt], np.r_[y, yt], k=cfg.k, method=e)
@@ -63,15 +63,8 @@ def estimate(e: str, cfg: Config, task, x, y, xt, yt, h_y, seed):
     if e in DECODERS:
         dec, kappa = DECODERS[e][isinstance(task, UniformVMF)]
         return ERBoundEstimator(decoder=dec, hidden=(cfg.width,) * 2 * (e == "er_mlp"),
-                                kappa=kappa, **fit).fit(x, y).estimate(xt, yt, entropy_y=h_y)
+                                kappa=kappa, **fit).fit(x, y).estimate(xt, yt, entropy_y=entropy_y)
     return VariationalMIEstimator(bound=e, hidden=(cfg.width,), **fit).fit(x, y).estimate(xt, yt)
-
-
-def _entropy_y(task, y_test, cfg: Config, seed):
-    try:
-        return task.entropy("y")
-    except NotImplementedError:
-        return entropy_knn(y_test, k=cfg.k, seed=seed)
 
 
 def run(cfg: Config) -> dict:
@@ -80,44 +73,28 @@ def run(cfg: Config) -> dict:
         task = TASKS[name]()
         truth = task.mutual_information()
         truths[name] = truth.to_dict()
+        fns = {e: partial(estimate, e, cfg, task) for e in ESTIMATORS}
         for n, ss_n in zip(cfg.sizes, spawn(ss_task, len(cfg.sizes))):
-            got: dict[str, list] = {e: [] for e in ESTIMATORS}
-            for ss_rep in spawn(ss_n, cfg.n_repeats):
-                ss_data, ss_h, ss_est = spawn(ss_rep, 3)
-                x, y = task.sample(n, seed=ss_data)
-                m = n // 2
-                h_y = _entropy_y(task, y[m:], cfg, ss_h)
-                for e, s in zip(ESTIMATORS, spawn(ss_est, len(ESTIMATORS))):
-                    got[e].append(estimate(e, cfg, task, x[:m], y[:m], x[m:], y[m:], h_y, s))
-            for e, vs in got.items():
-                acc = replicate_accuracy([float(iv) for iv in vs], truth.value,
-                                         se=[iv.details.get("se_nats") for iv in vs])
-                rows.append({"task": name, "estimator": e, "n": n, "kind": vs[0].kind,
-                             "true_mi_nats": truth.value,
-                             **{f"{k}_nats": v for k, v in acc.items()},
-                             "values_nats": [float(iv) for iv in vs]})
+            got = mi_estimates_on_task(task, fns, n_samples=n, n_repeats=cfg.n_repeats, k=cfg.k,
+                                       seed=ss_n)  # fit half / test half, H(Y) exact or kNN
+            rows += [{"task": name, "estimator": e, "n": n, "true_mi_nats": truth.value,
+                      **estimate_accuracy(vs, truth.value)} for e, vs in got.items()]
     return {"unit": "nats", "truth": truths, "rows": rows, "claims": [_c1(rows, cfg)],
             "decoders": DECODERS, "protocol": "toolkit"}
 
 
-def _se_mean(r: dict, n_rep: int) -> float:
-    """SE of a replicate mean: replicate spread, or the Monte Carlo SE when that is larger."""
-    sd = 0.0 if not math.isfinite(r["sd_nats"]) else r["sd_nats"]
-    mc = 0.0 if not math.isfinite(r["mc_se_nats"]) else r["mc_se_nats"]
-    return max(sd, mc) / math.sqrt(n_rep)
-
-
 def _c1(rows: list[dict], cfg: Config) -> dict:
     er = {(r["task"], r["estimator"], r["n"]): r for r in rows if r["estimator"].startswith("er_")}
+    se = {key: replicate_mean_se(r["sd_nats"], r["mc_se_nats"], cfg.n_repeats)
+          for key, r in er.items()}  # SE of each replicate mean
     holds = [{"task": t, "decoder": e, "n": n, "er_nats": r["mean_nats"],
-              "true_mi_nats": r["true_mi_nats"],
-              "slack_nats": SLACK_SE * _se_mean(r, cfg.n_repeats)}
+              "true_mi_nats": r["true_mi_nats"], "slack_nats": SLACK_SE * se[(t, e, n)]}
              for (t, e, n), r in er.items() if r["kind"] == "lower_bound"]
     broken = [h for h in holds if h["er_nats"] > h["true_mi_nats"] + h["slack_nats"]]
     n_max, tight = max(cfg.sizes), []
     for t in cfg.tasks:
         lin, mlp = er[(t, "er_linear", n_max)], er[(t, "er_mlp", n_max)]
-        slack = SLACK_SE * math.hypot(_se_mean(lin, cfg.n_repeats), _se_mean(mlp, cfg.n_repeats))
+        slack = SLACK_SE * math.hypot(se[(t, "er_linear", n_max)], se[(t, "er_mlp", n_max)])
         tight.append({"task": t, "n": n_max, "h_y_exact": lin["kind"] == "lower_bound",
                       "gap_linear_nats": lin["true_mi_nats"] - lin["mean_nats"],
                       "gap_mlp_nats": mlp["true_mi_nats"] - mlp["mean_nats"],
@@ -136,34 +113,27 @@ def _c1(rows: list[dict], cfg: Config) -> dict:
 def plot(results: dict):
     rows, n_tasks = results["rows"], len(results["truth"])
     fig, axes = subplots(2, math.ceil((n_tasks + 1) / 2), axsize=(3.0, 2.4))
-    axes, sizes = axes.ravel(), sorted({r["n"] for r in rows})
-    for ax, ((t,), task_rows) in zip(axes, group_rows(rows, "task").items()):
-        by_est = group_rows(task_rows, "estimator")
-        for i, ((e,), rs) in enumerate(by_est.items()):
-            n = np.array([r["n"] for r in rs]) * (1 + 0.04 * (i - len(by_est) / 2))  # dodge
-            ax.errorbar(n, [r["mean_nats"] for r in rs], yerr=[r["sd_nats"] for r in rs],
-                        marker="o", ms=3, lw=1, capsize=2, label=e)
+    for ax, ((t,), task_rows) in zip(axes.flat, group_rows(rows, "task").items()):
+        dodged_errorbars(ax, task_rows, "n", "mean_nats", "sd_nats", hue="estimator",
+                         marker="o", ms=3, lw=1, capsize=2)
         truth = results["truth"][t]["value"]
         ax.axhline(truth, color="k", ls="--", lw=1, label="true MI")
         # fixed window around the truth: NWJ/MINE can be off by orders of magnitude (JSON has all)
-        ax.set(xscale="log", title=t, xlabel="n samples", ylabel="MI (nats)",
-               ylim=(truth - 1.5, truth + 0.75))
-        ax.set_xticks(sizes, [str(n) for n in sizes], minor=False)
-        ax.minorticks_off()
-    ax, d = axes[n_tasks], results["claims"][0]["evidence"]["decoder_comparison"]
-    pos, se = np.arange(len(d)), [r["slack_nats"] / SLACK_SE for r in d]
-    ax.bar(pos - 0.2, [r["gap_linear_nats"] for r in d], 0.4, label="linear decoder")
-    ax.bar(pos + 0.2, [r["gap_mlp_nats"] for r in d], 0.4, yerr=se, label="MLP decoder (+-SE diff)")
-    ax.set(xticks=pos, title=f"C1: ER gap (true - bound), n={d[0]['n']}", ylabel="nats")
+        ax.set(title=t, xlabel="n samples", ylabel="MI (nats)", ylim=(truth - 1.5, truth + 0.75))
+    ax, d = axes.flat[n_tasks], results["claims"][0]["evidence"]["decoder_comparison"]
+    mlp = "MLP decoder (+-SE diff)"
+    grouped_bars(ax, d, "task", {"linear decoder": "gap_linear_nats", mlp: "gap_mlp_nats"},
+                 yerr={mlp: [r["slack_nats"] / SLACK_SE for r in d]})
+    ax.set(title=f"C1: ER gap (true - bound), n={d[0]['n']}", ylabel="nats")
     ax.set_xticklabels([r["task"] + ("" if r["h_y_exact"] else " *") for r in d], rotation=30,
                        ha="right", fontsize=6)
     ax.text(0.98, 0.97, "* H(Y) estimated (kNN)", transform=ax.transAxes, ha="right", va="top",
             fontsize=6)
     ax.legend(fontsize=6, loc="center left")
-    handles, labels = axes[0].get_legend_handles_labels()
+    handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), fontsize=7,
                title="mean +- sd over replicates", title_fontsize=7)
-    for a in axes[n_tasks + 1:]:
+    for a in axes.flat[n_tasks + 1:]:
         a.set_visible(False)
     return fig
 

@@ -21,9 +21,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
-from mitheory.cpa import cpa_mlp, output_law_check, region_statistics, regions_in_slice
-from mitheory.study import (as_generator, claim_verdict, decide, group_rows, int_seed, run_study,
-                            spawn, subplots)
+from mitheory.cpa import (cpa_mlp, fit_prototype_classifier, output_law_sweep,
+                          region_statistics, region_statistics_grid)
+from mitheory.study import (as_generator, claim_verdict, decide, group_rows, run_study, spawn,
+                            subplots, torch_seeded)
 
 EXACT_TV = 1e-3  # noise scales whose TV bound is below this are the exact regime
 ALPHA = 0.01  # test level (Bonferroni-divided over the exact-regime scales)
@@ -60,39 +61,6 @@ QUICK = replace(Config(), width=16, log10_sigmas=(-5.0, -2.0, 0.0), n_samples=30
                 region_depths=(1, 2), slice_resolution=32)
 
 
-def train_classifier(net: torch.nn.Module, protos: np.ndarray, cfg: Config, seed) -> None:
-    """Fit net + a linear head to tell noisy prototypes apart (cross-entropy, Adam)."""
-    g, x = torch.Generator().manual_seed(int_seed(seed)), torch.as_tensor(protos).float()
-    head = torch.nn.Linear(cfg.dim_out, len(x))
-    opt = torch.optim.Adam([*net.parameters(), *head.parameters()], lr=3e-3)
-    labels = torch.arange(len(x)).repeat(16)
-    for _ in range(cfg.train_steps):
-        noisy = x[labels] + 0.3 * torch.randn(len(labels), x.shape[1], generator=g)
-        loss = torch.nn.functional.cross_entropy(head(net(noisy)), labels)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    net.eval()
-
-
-def sweep(net, name: str, protos: np.ndarray, cfg: Config, seed) -> list[dict]:
-    """Theorem 1's mixture against Monte Carlo outputs at each noise scale."""
-    rows = []
-    for lg, ss in zip(cfg.log10_sigmas, spawn(seed, len(cfg.log10_sigmas))):
-        c = output_law_check(net, protos, (10.0**lg) ** 2, n_samples=cfg.n_samples,
-                             n_test=cfg.n_test, n_permutations=cfg.n_permutations,
-                             n_exit_samples=cfg.n_exit_samples, seed=ss)
-        t, h, g = c.test_whitened, c.entropy_bounds, c.entropy_gaussian_mc
-        rows.append({"network": name, "sigma": 10.0**lg, "tv_bound": c.tv_bound,
-                     "exit_mc": c.exit_mc, "mean_err_se": c.mean_z_max,
-                     "cov_rel_err": c.cov_rel_max, "p_whitened": t.p_value,
-                     "z_whitened": (t.statistic - t.null_mean) / t.null_sd,
-                     "p_raw": c.test_raw.p_value, "h_gauss_mc_nats": g and g.value,
-                     "h_lower_bhatt_nats": h and h["bhattacharyya_lower"].value,
-                     "h_upper_kl_nats": h and h["kl_upper"].value})
-    return rows
-
-
 def network_evidence(rows: list[dict]) -> dict:
     """What C6 reads from one network's sweep."""
     exact = [r for r in rows if r["tv_bound"] < EXACT_TV]
@@ -108,35 +76,28 @@ def network_evidence(rows: list[dict]) -> dict:
 
 
 def run(cfg: Config) -> dict:
-    # torch's default layer inits (the head; cpa_mlp before its re-draw) use the global RNG:
-    # seed it as run_study does, in a fork, so run(cfg) alone gives the same numbers
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(cfg.seed)
-        return _run(cfg)
-
-
-def _run(cfg: Config) -> dict:
-    ss_proto, ss_net, ss_train, ss_check, ss_reg = spawn(cfg.seed, 5)
-    protos = as_generator(ss_proto).standard_normal((cfg.n_prototypes, cfg.dim_in))
-    dims = [cfg.dim_in, *[cfg.width] * cfg.depth, cfg.dim_out]
-    nets = {"random": cpa_mlp(dims, seed=ss_net), "trained": cpa_mlp(dims, seed=ss_net)}
-    train_classifier(nets["trained"], protos, cfg, ss_train)
-    sweeps = {name: sweep(net, name, protos, cfg, ss)
-              for (name, net), ss in zip(nets.items(), spawn(ss_check, len(nets)))}
-    evidence = {name: {**network_evidence(sweeps[name]), **region_statistics(net, protos)}
-                for name, net in nets.items()}
+    # torch's default layer inits (the head; cpa_mlp before its re-draw) use the global RNG
+    with torch_seeded(cfg.seed):
+        ss_proto, ss_net, ss_train, ss_check, ss_reg = spawn(cfg.seed, 5)
+        protos = as_generator(ss_proto).standard_normal((cfg.n_prototypes, cfg.dim_in))
+        dims = [cfg.dim_in, *[cfg.width] * cfg.depth, cfg.dim_out]
+        nets = {"random": cpa_mlp(dims, seed=ss_net), "trained": cpa_mlp(dims, seed=ss_net)}
+        fit_prototype_classifier(nets["trained"], torch.nn.Linear(cfg.dim_out, len(protos)),
+                                 protos, steps=cfg.train_steps, seed=ss_train)
+        sds = [10.0**lg for lg in cfg.log10_sigmas]  # Theorem 1's mixture vs Monte Carlo
+        sweeps = {name: [{"network": name, **r} for r in output_law_sweep(
+            net, protos, sds, n_samples=cfg.n_samples, n_test=cfg.n_test, seed=ss,
+            n_permutations=cfg.n_permutations, n_exit_samples=cfg.n_exit_samples)]
+            for (name, net), ss in zip(nets.items(), spawn(ss_check, len(nets)))}
+        evidence = {name: {**network_evidence(sweeps[name]), **region_statistics(net, protos)}
+                    for name, net in nets.items()}
+        regions = region_statistics_grid(protos, dim_out=cfg.dim_out, widths=cfg.region_widths,
+                                         depths=cfg.region_depths,
+                                         resolution=cfg.slice_resolution, seed=ss_reg)
     agree = [e["exact_regime_agrees"] and not e["rejections_with_exit_below_1pct"]
              for e in evidence.values()]
     exact = all(e["n_scales_exact_regime"] for e in evidence.values())
     verdict = decide(exact and all(agree), exact and not all(agree))
-    regions = []
-    for depth in cfg.region_depths:
-        for width, s in zip(cfg.region_widths, spawn(ss_reg, len(cfg.region_widths))):
-            net = cpa_mlp([cfg.dim_in, *[width] * depth, cfg.dim_out], seed=s)
-            plane = regions_in_slice(net, protos[0], protos[1] - protos[0],  # through 3 protos
-                                     protos[2] - protos[0], resolution=cfg.slice_resolution)
-            regions.append({"depth": depth, "width": width, **region_statistics(net, protos),
-                            "regions_in_slice": plane.n_regions})
     return {"protocol": "toolkit", "sweeps": sweeps, "regions": regions,
             "claims": [claim_verdict("C6", verdict, evidence=evidence, criterion=CRITERION,
                                      protocol="toolkit", n_seeds=1)]}
@@ -146,15 +107,14 @@ def plot(results: dict):
     fig, ax = subplots(2, 3, axsize=(3.4, 2.6))
     for name, rows in results["sweeps"].items():
         s, ls = [r["sigma"] for r in rows], "-" if name == "random" else "--"
-        def col(k, rows=rows):
-            return np.array([np.nan if r[k] is None else r[k] for r in rows])
-        ax[0, 0].loglog(s, np.maximum(col("exit_mc"), 1e-5), "o" + ls, label=f"{name}: MC")
-        ax[0, 0].loglog(s, np.maximum(col("tv_bound"), 1e-5), "k" + ls, lw=0.8,
+        col = {k: np.array([r[k] for r in rows], dtype=float) for k in rows[0] if k != "network"}
+        ax[0, 0].loglog(s, np.maximum(col["exit_mc"], 1e-5), "o" + ls, label=f"{name}: MC")
+        ax[0, 0].loglog(s, np.maximum(col["tv_bound"], 1e-5), "k" + ls, lw=0.8,
                         label=f"{name}: TV bound")
-        ax[0, 1].semilogx(s, col("z_whitened"), "o" + ls, label=name)
-        ax[0, 2].loglog(s, col("mean_err_se"), "o" + ls, label=name)
+        ax[0, 1].semilogx(s, col["z_whitened"], "o" + ls, label=name)
+        ax[0, 2].loglog(s, col["mean_err_se"], "o" + ls, label=name)
         for key, mk in (("lower_bhatt", "v"), ("upper_kl", "^"), ("gauss_mc", "x")):
-            ax[1, 0].semilogx(s, col(f"h_{key}_nats"), mk + ls, ms=4, label=f"{name}: {key}")
+            ax[1, 0].semilogx(s, col[f"h_{key}_nats"], mk + ls, ms=4, label=f"{name}: {key}")
     ax[0, 1].axhline(2.33, color="grey", ls=":", label="p = 0.01")
     ax[0, 2].axhline(MEAN_SE, color="grey", ls=":")
     for (depth,), rr in group_rows(results["regions"], "depth").items():
@@ -180,10 +140,9 @@ def plot(results: dict):
 
 
 def main(argv: list[str] | None = None) -> dict:
-    return run_study("cpa_mixture", Config, run, plot, argv, quick=QUICK,
-                     description=__doc__, tables=lambda r: {
-                         "cpa_mixture": [x for rows in r["sweeps"].values() for x in rows],
-                         "regions": r["regions"]})
+    return run_study("cpa_mixture", Config, run, plot, argv, quick=QUICK, description=__doc__,
+                     tables=lambda r: {"cpa_mixture": [x for v in r["sweeps"].values() for x in v],
+                                       "regions": r["regions"]})
 
 
 if __name__ == "__main__":

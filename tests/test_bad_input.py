@@ -1185,6 +1185,87 @@ add("cauchy_combination", Entry(call("cauchy_combination", p_values=[0.2, 0.5]),
                                 arrays=("p_values",),
                                 extra=(("p_values > 1", "p_values",
                                         override({"p_values": [0.5, 1.5]})),)))
+# --- study measurements moved into the library ----------------------------------------------
+add("logdet_taylor_errors",
+    Entry(call("logdet_taylor_errors", mats=lazy(lambda: {"m": SPD(3)}), max_order=3),
+          positive=("max_order",),
+          extra=(("mats empty", "mats", override({"mats": {}})),
+                 ("mats NaN", "mats", override({"mats": {"m": np.full((2, 2), np.nan)}})),
+                 ("mats NaN tensor", "mats",
+                  override({"mats": {"m": torch.full((2, 2), math.nan, dtype=torch.float64)}})),
+                 ("fixed_betas<0", "fixed_betas", override({"fixed_betas": (-1.0,)})))))
+add("logdet_taylor_error_checks",
+    Entry(call("logdet_taylor_error_checks",
+               rows=[{"abs_error": [0.2, 0.1], "bound": [0.3, 0.2], "radius": 0.5}]),
+          extra=(("rows missing field", "rows", override({"rows": [{"abs_error": [0.1]}]})),
+                 ("rows length mismatch", "rows", override(
+                     {"rows": [{"abs_error": [0.1], "bound": [0.1, 0.2], "radius": 0.5}]})),
+                 ("rtol<0", "rtol", override({"rtol": -1.0})),
+                 ("atol nan", "atol", override({"atol": math.nan})))))
+add("mi_after_maps",
+    Entry(call("mi_after_maps", x=lazy(lambda: X(40, 2)), y=lazy(lambda: X(40, 2, seed=1)),
+               maps={"identity": lambda v: v, "exp": np.exp}, seed=0),
+          arrays=("x", "y"), pairs=(("x", "y"),), few={("x", "y"): 3},
+          extra=(("maps empty", "maps", override({"maps": {}})),
+                 ("maps not callable", "maps", override({"maps": {"f": 3.0}})))))
+add("sample_correlated_pairs",
+    Entry(call("sample_correlated_pairs", n=20, dim=2, rho=0.5, seed=0),
+          extra=(("rho=1", "rho", override({"rho": 1.0})),
+                 ("rho nan", "rho", override({"rho": math.nan})),
+                 ("rho not a number", "rho", override({"rho": "high"})))))
+add("fit_sweep",
+    Entry(lambda: (api("fit_sweep"), {"name": "mmi", "process": PROC(), "train_cfg": CFG(),
+                                      "runs": {"exact": {"logdet": "exact"}}, "seeds": [0],
+                                      "n_pairs": 20, "dim_out": 2, "hidden": (6,), "n_fit": 48,
+                                      "n_eval": 48, "n_kernel_fit": 24}),
+          positive=("n_pairs",),
+          extra=(("process not a process", "process", override({"process": 3.0})),
+                 ("runs empty", "runs", override({"runs": {}, "seeds": []})),
+                 ("seeds wrong length", "seeds", override({"seeds": [0, 1]})))))
+add("mmi_options", Entry(call("mmi_options", label="taylor4_frobenius"),
+                         extra=(("order 0", "label", override({"label": "taylor0_trace"})),
+                                ("beta<0", "label", override({"label": "taylor4_-1.0"})),
+                                ("label not a string", "label", override({"label": 4})))))
+add("output_law_sweep",
+    Entry(call("output_law_sweep", net=lazy(NET), prototypes=lazy(PROTOS), noise_sds=[0.01, 0.1],
+               n_samples=60, n_test=30, n_permutations=10, n_exit_samples=30, seed=0),
+          arrays=("prototypes",),
+          extra=(("noise_sds empty", "noise_sds", override({"noise_sds": []})),
+                 ("noise_sds<0", "noise_sds", override({"noise_sds": [0.1, -1.0]})),
+                 ("noise_sds nan", "noise_sds", override({"noise_sds": [math.nan]})))))
+add("region_statistics_grid",
+    Entry(call("region_statistics_grid", prototypes=lazy(lambda: X(4, 3)), dim_out=2,
+               widths=(4,), depths=(1,), resolution=8, seed=0),
+          arrays=("prototypes",), few={("prototypes",): 2},
+          extra=(("widths empty", "widths", override({"widths": ()})),
+                 ("depths 0", "depths", override({"depths": (0,)})))))
+add("fit_prototype_classifier",
+    Entry(call("fit_prototype_classifier", net=lazy(NET), head=lazy(lambda: nn.Linear(2, 2)),
+               prototypes=lazy(PROTOS), steps=2, seed=0),
+          arrays=("prototypes",), few={("prototypes",): 1}, positive=("noise_sd", "copies"),
+          extra=(("head not a module", "head", override({"head": 3.0})),
+                 ("net not a module", "net", override({"net": 3.0})))))
+add("mi_estimates_on_task",
+    Entry(call("mi_estimates_on_task",
+               task=lazy(lambda: importlib.import_module("mitheory.info.tasks").TASKS[
+                   "2v2-normal-dense"]()),
+               estimators={"plugin": lambda x, y, xt, yt, *, entropy_y, seed:
+                           api("mi_gaussian_plugin")(x, y)},
+               n_samples=40, n_repeats=2, seed=0),
+          positive=("n_repeats",),
+          extra=(("estimators empty", "estimators", override({"estimators": {}})),
+                 ("estimators not callable", "estimators",
+                  override({"estimators": {"a": 3.0}})))))
+add("replicate_mean_se", Entry(call("replicate_mean_se", sd=0.2, mc_se=0.1, n_replicates=3),
+                               positive=("n_replicates",),
+                               extra=(("sd<0", "sd", override({"sd": -0.1})),
+                                      ("mc_se<0", "mc_se", override({"mc_se": -0.1})))))
+add("estimate_accuracy",
+    Entry(call("estimate_accuracy", truth=0.0, values=lazy(
+        lambda: [api("mi_gaussian_plugin")(X(), X(seed=s)) for s in (1, 2)])),
+          extra=(("values empty", "values", override({"values": []})),
+                 ("values not InfoValue", "values", override({"values": [1.0]})),
+                 ("truth nan", "truth", override({"truth": math.nan})))))
 SKIP: dict[str, str] = {
     "IMAGE_SPECS": "constant tuple of dataset forms",
     "BOX_CONDITIONALS": "constant tuple of option names",

@@ -94,3 +94,38 @@ def test_format_mean_sd_rounds_and_blanks_undefined_values():
     assert format_mean_sd(0.91251, 0.0104) == "0.913 ± 0.010"
     assert format_mean_sd(1.0, 0.25, digits=1) == "1.0 ± 0.2"  # round-half-even of 0.25
     assert format_mean_sd(float("nan"), 0.1) == format_mean_sd(None, None) == ""
+
+
+def test_grouped_bars_centres_each_group_on_its_tick():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from mitheory.plotting import grouped_bars, subplots
+
+    fig, ((ax,),) = subplots(1, 1)
+    rows = [{"g": "a", "u": 1.0, "v": 2.0}, {"g": "b", "u": 3.0, "v": 4.0}]
+    grouped_bars(ax, rows, "g", {"U": "u", "V": "v"}, width=0.8, yerr={"V": [0.1, 0.2]})
+    bars = ax.patches
+    # two series of width 0.4 each: centres at tick -0.2 and +0.2 (float round-off)
+    assert [b.get_x() + b.get_width() / 2 for b in bars] == pytest.approx([-0.2, 0.8, 0.2, 1.2])
+    assert [b.get_height() for b in bars] == [1.0, 3.0, 2.0, 4.0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b"]
+    assert [h.get_label() for h in ax.get_legend_handles_labels()[0]] == ["U", "V"]
+
+
+def test_dodged_errorbars_one_line_per_hue_dodged_on_a_log_axis():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from mitheory.plotting import dodged_errorbars, subplots
+
+    fig, ((ax,),) = subplots(1, 1)
+    rows = [{"e": e, "n": n, "m": float(i), "s": 0.1} for i, e in enumerate("ab")
+            for n in (10, 100)]
+    dodged_errorbars(ax, rows, "n", "m", "s", hue="e", dodge=0.1)
+    lines = [c.lines[0] for c in ax.containers]
+    assert [c.get_label() for c in ax.containers] == ["a", "b"]
+    # line i of m = 2 at n (1 + 0.1 (i - 1)): 0.9 n and 1.0 n (float round-off)
+    assert list(lines[0].get_xdata()) == pytest.approx([9.0, 90.0])
+    assert list(lines[1].get_xdata()) == pytest.approx([10.0, 100.0])
+    assert ax.get_xscale() == "log" and list(ax.get_xticks()) == [10, 100]

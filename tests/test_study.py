@@ -135,3 +135,33 @@ def test_summarise_groups_is_mean_sd_per_group():
     assert out[0] == {"g": "a", "n": 2, "v": 2.0, "v_sd": 1.0, "w": 4.0, "w_sd": 0.0}
     assert out[1] == {"g": "b", "n": 1, "v": 5.0, "v_sd": 0.0, "w": 2.0, "w_sd": 0.0}
     assert summarise_groups(rows, ["g"], ["v"])[1] == {"g": "b", "v": 5.0, "v_sd": 0.0}
+
+
+def test_changes_from_baseline_pairs_rows_by_position():
+    from mitheory.study import changes_from_baseline
+    rows = [{"c": "ctl", "v": 1.0, "t": 9}, {"c": "ctl", "v": 2.0, "t": 9},
+            {"c": "x", "v": 1.5, "t": 9}, {"c": "x", "v": 1.0, "t": 9}]
+    ctl, x = changes_from_baseline(rows, "c", "ctl", ["v"], carry=("t",))
+    # the baseline against itself: no change
+    assert ctl == {"c": "ctl", "t": 9, "v": 1.5, "v_change_mean": 0.0, "v_change_maxabs": 0.0}
+    # paired differences 1.5 - 1.0 = 0.5 and 1.0 - 2.0 = -1.0 (exact in binary)
+    assert x == {"c": "x", "t": 9, "v": 1.25, "v_change_mean": -0.25, "v_change_maxabs": 1.0}
+    with pytest.raises(ValueError, match="baseline|no row"):
+        changes_from_baseline(rows, "c", "none", ["v"])
+    with pytest.raises(ValueError, match="paired"):
+        changes_from_baseline(rows[:3], "c", "ctl", ["v"])
+
+
+def test_torch_seeded_seeds_a_fork_of_the_global_rng():
+    import torch
+
+    from mitheory.study import torch_seeded
+    torch.manual_seed(123)
+    outside = torch.rand(3)  # the draw the caller's stream gives next, after re-seeding
+    torch.manual_seed(123)
+    with torch_seeded(7):
+        inside = torch.rand(3)
+    after = torch.rand(3)
+    torch.manual_seed(7)
+    assert torch.equal(inside, torch.rand(3))  # the block sees manual_seed(seed)
+    assert torch.equal(after, outside)  # the caller's state is restored afterwards

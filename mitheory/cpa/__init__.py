@@ -33,6 +33,8 @@ from mitheory.cpa._output_law import (
 )
 from mitheory.cpa._regions import RegionMap, region_affine_map, region_code
 from mitheory.cpa._trace import CPANetwork, NotCPAError, trace_cpa
+from mitheory.cpa._sweeps import output_law_sweep, region_statistics_grid
+from mitheory.cpa._prototype_classifier import fit_prototype_classifier
 
 __all__ = [
     "Abs",
@@ -65,4 +67,7 @@ __all__ = [
     "regions_on_segment",
     "sample_output_law",
     "trace_cpa",
+    "output_law_sweep",
+    "region_statistics_grid",
+    "fit_prototype_classifier",
 ]

@@ -20,6 +20,7 @@ from mitheory.generative._vmf import (
     sample_vmf,
 )
 from mitheory.generative.images import FACTOR_NAMES, SHAPE_NAMES, ImageWorld
+from mitheory.generative._gaussian_pairs import sample_correlated_pairs
 
 __all__ = [
     "BOX_CONDITIONALS",
@@ -41,4 +42,5 @@ __all__ = [
     "sample_uniform_sphere",
     "sample_vmf",
     "vmf_mean_resultant_length",
+    "sample_correlated_pairs",
 ]

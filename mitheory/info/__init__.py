@@ -27,6 +27,10 @@ from mitheory.info._variational import (ConcatCritic, SeparableCritic, Variation
 from mitheory.info._er_bound import (ERBoundEstimator, GaussianDecoder, VMFDecoder,
                                      er_lower_bound, mi_lower_bound_er)
 from mitheory.info._linear_decoder import mi_lower_bound_er_linear
+# invariance under invertible maps, as estimators see it
+from mitheory.info._invariance import mi_after_maps
+# estimators on replicate draws of a task with known MI
+from mitheory.info._task_estimates import mi_estimates_on_task
 
 from mitheory.info import tasks  # noqa: E402  (public submodule)
 
@@ -70,4 +74,8 @@ __all__ = [
     "tasks",
     # _linear_decoder
     "mi_lower_bound_er_linear",
+    # _invariance
+    "mi_after_maps",
+    # _task_estimates
+    "mi_estimates_on_task",
 ]

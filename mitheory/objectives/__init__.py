@@ -54,6 +54,8 @@ from mitheory.objectives._mmi import (
 from mitheory.objectives._spectral import clip_norm, spectral_contrastive_loss
 from mitheory.objectives._swav import SwAVQueue, sinkhorn_knopp, swav_loss
 from mitheory.objectives._vicreg_entropy import vicreg_entropy_loss
+# how well the Taylor log det approximates the exact one
+from mitheory.objectives._taylor_errors import logdet_taylor_error_checks, logdet_taylor_errors
 
 __all__ = [
     "barlow_twins_loss",
@@ -112,4 +114,7 @@ __all__ = [
     "taylor_rescaling",
     "teacher_temp_schedule",
     "vicreg_entropy_loss",
+    # how well the Taylor log det approximates the exact one
+    "logdet_taylor_errors",
+    "logdet_taylor_error_checks",
 ]

@@ -1,7 +1,7 @@
 """Statistics: identifiability metrics (R^2, MCC), linear probes, two-sample, normality and
 paired tests, correlations with confidence intervals, an estimator's accuracy over replicates,
 generalization bounds of linear probes, and the plateau rule of training-budget curves."""
-from mitheory.stats._accuracy import replicate_accuracy
+from mitheory.stats._accuracy import estimate_accuracy, replicate_accuracy, replicate_mean_se
 from mitheory.stats._convergence import (PLATEAU_TOL, even_checkpoints, interval_means,
                                          log_checkpoints, plateau_status, trend_status)
 from mitheory.stats._correlation import CORRELATION_METHODS, Correlation, correlation
@@ -57,4 +57,5 @@ __all__ = ["Correlation", "CORRELATION_METHODS", "DEFAULT_SIGMAS", "Generalizati
            "median_bandwidth", "mmd_rbf", "normality_test", "normality_tests", "numerical_rank",
            "paired_test", "plateau_status", "project_samples", "r2_identifiability",
            "r2_identifiability_blocks", "r2_kernel", "r2_linear", "replicate_accuracy",
-           "trend_status", "two_sample_test"]
+           "trend_status", "two_sample_test",
+           "replicate_mean_se", "estimate_accuracy"]

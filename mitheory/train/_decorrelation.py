@@ -61,3 +61,35 @@ def _mmi_scale_invariant(options) -> bool:
 register_method("mmi", lambda enc, d, **kw: MMI(enc, **kw), concept="decorrelation",
                 objective="mmi_loss", scale_invariant=_mmi_scale_invariant,
                 summary="MMI: minus the Taylor or exact log-det (second-order) MI")
+
+
+def mmi_options(label: str) -> dict:
+    """The :class:`MMI` options a run label names, for sweeps written as strings (a CLI list).
+
+    ``"exact"`` -> ``{"logdet": "exact"}``; ``"taylor<order>_<beta>"`` -> ``{"order": order,
+    "beta": beta}`` with ``beta`` a rescaling rule (``"trace"``, ``"frobenius"``,
+    ``"spectral"``) or a positive number, e.g. ``"taylor4_frobenius"``, ``"taylor4_1.0"``.
+
+    >>> mmi_options("taylor4_frobenius"), mmi_options("taylor2_0.5")
+    ({'order': 4, 'beta': 'frobenius'}, {'order': 2, 'beta': 0.5})
+
+    Raises
+    ------
+    ValueError
+        If ``label`` is neither ``"exact"`` nor of the ``taylor<order>_<beta>`` form with a
+        positive integer order and a rule or positive number as beta.
+    """
+    if label == "exact":
+        return {"logdet": "exact"}
+    form = "'exact' or 'taylor<order>_<beta>' (e.g. 'taylor4_frobenius')"
+    if not isinstance(label, str) or not label.startswith("taylor") or label.count("_") != 1:
+        raise ValueError(f"label must be {form}, got {label!r}")
+    order, beta = label[len("taylor"):].split("_")
+    try:
+        opts = {"order": int(order), "beta": beta if beta in TAYLOR_RULES else float(beta)}
+    except ValueError:
+        raise ValueError(f"label must be {form}, got {label!r}") from None
+    check_int(opts["order"], "order in label", minimum=1)
+    if not isinstance(opts["beta"], str):
+        check_positive(opts["beta"], "beta in label")
+    return opts
