@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from mitheory._rng import as_generator, int_seed, spawn
+from mitheory._rng import as_generator, int_seed, spawn, torch_generator
 from mitheory.claims import claim_verdict
 from mitheory.cli import run_study
 from mitheory.grid import parallel_map
@@ -30,6 +30,7 @@ __all__ = [
     "Threshold", "agreement", "as_generator", "best_of_sweep", "claim_verdict", "decide",
     "group_rows", "int_seed", "mean_sd", "parallel_map", "run_study", "spawn", "subplots",
     "summarise_groups", "threshold_verdict",
+    "torch_generator",
 ]
 Verdict = Literal["supported", "not supported", "inconclusive"]
 

@@ -27,6 +27,9 @@ from mitheory.info._variational import (ConcatCritic, SeparableCritic, Variation
 from mitheory.info._er_bound import (ERBoundEstimator, GaussianDecoder, VMFDecoder,
                                      er_lower_bound, mi_lower_bound_er)
 from mitheory.info._linear_decoder import mi_lower_bound_er_linear
+# Differentiable Gaussian quantities objectives are built from
+from mitheory.info._gaussian_torch import (isotropic_mixture_log_density_torch,
+                                           total_correlation_gaussian_torch)
 
 from mitheory.info import tasks  # noqa: E402  (public submodule)
 
@@ -70,4 +73,7 @@ __all__ = [
     "tasks",
     # _linear_decoder
     "mi_lower_bound_er_linear",
+    # _gaussian_torch
+    "total_correlation_gaussian_torch",
+    "isotropic_mixture_log_density_torch",
 ]

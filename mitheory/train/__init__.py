@@ -19,7 +19,7 @@ from mitheory.train._fit import (FitResult, fit_and_evaluate, mean_budget_curve,
                                  representation_dim)
 from mitheory.train._loop import (TrainConfig, TrainResult, embed_pairs, embed_samples,
                                   resolve_device, train)
-from mitheory.train._optim import LARS, param_groups, warmup_cosine
+from mitheory.train._optim import LARS, minimise, param_groups, warmup_cosine
 from mitheory.train._image import (ImageEncoder, ImageMethod, ImageTrainConfig, embed_images,
                                    init_image_method_, load_checkpoint, make_image_method,
                                    save_checkpoint, train_images)
@@ -45,4 +45,5 @@ __all__ = [
     "CIRCULAR_FACTORS", "FactorSplit", "factor_targets", "identifiability_summary",
     "image_identifiability", "trend_status",
     "IMAGE_SPECS", "sample_images", "train_with_checkpoints",
+    "minimise",
 ]
