@@ -13,6 +13,7 @@ verdicts whose criterion text is written from the thresholds that decide them
 from __future__ import annotations
 
 import operator
+from functools import lru_cache
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -22,6 +23,7 @@ import numpy as np
 from mitheory._rng import as_generator, int_seed, spawn, torch_generator
 from mitheory.claims import claim_verdict
 from mitheory.cli import run_study
+from mitheory.generative import make_process
 from mitheory.grid import parallel_map
 from mitheory.plotting import subplots
 from mitheory.stats import plateau_status
@@ -30,7 +32,7 @@ __all__ = [
     "Threshold", "agreement", "as_generator", "best_of_sweep", "claim_verdict", "decide",
     "group_rows", "int_seed", "mean_sd", "parallel_map", "run_study", "spawn", "subplots",
     "summarise_groups", "threshold_verdict",
-    "torch_generator",
+    "torch_generator", "cached_process",
 ]
 Verdict = Literal["supported", "not supported", "inconclusive"]
 
@@ -224,3 +226,13 @@ def threshold_verdict(
         notes = head + (f". {notes}" if notes else "")
     return claim_verdict(claim, verdict, evidence=ev, criterion=criterion, protocol=protocol,
                          n_seeds=n_seeds, notes=notes)
+
+
+@lru_cache(maxsize=16)
+def cached_process(name: str, seed: int | tuple[int, ...]) -> Any:
+    """``generative.make_process(name, seed=int_seed(seed))``, built once per ``(name, seed)``
+    in each (worker) process: building one fits its mixing network, which takes seconds.
+
+    The process object is shared by every caller, so draw from it only with explicit seeds.
+    """
+    return make_process(name, seed=int_seed(seed))

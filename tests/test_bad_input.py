@@ -1208,6 +1208,19 @@ add("minimise", Entry(_minimise_call, positive=("record_every",),
                              ("record with lbfgs", "record",
                               override({"optimiser": "lbfgs",
                                         "record": lambda s, v: {"step": s}})))))
+add("make_and_train", Entry(
+    lambda: (api("make_and_train"), {"name": "vicreg", "process": PROC(), "train_cfg": CFG(),
+                                     "seed": 0, "hidden": (6,)}),
+    options=("name",), no_positive=("seed",),
+    extra=(("process not a process", "process", override({"process": 3.0})),
+           ("cfg not a TrainConfig", "cfg", override({"train_cfg": 3.0})))))
+add("er_bound_of_method", Entry(
+    lambda: (api("er_bound_of_method"), {"method": METHOD("vicreg"), "process": PROC(),
+                                         "n_fit": 60, "n_eval": 40, "seed_fit": 0,
+                                         "seed_eval": 1, "seed": 2}),
+    no_positive=("seed_fit", "seed_eval", "seed"),
+    extra=(("process not a process", "process", override({"process": 3.0})),
+           ("method not a method", "method", override({"method": 3.0})))))
 SKIP: dict[str, str] = {
     "IMAGE_SPECS": "constant tuple of dataset forms",
     "BOX_CONDITIONALS": "constant tuple of option names",

@@ -135,3 +135,14 @@ def test_summarise_groups_is_mean_sd_per_group():
     assert out[0] == {"g": "a", "n": 2, "v": 2.0, "v_sd": 1.0, "w": 4.0, "w_sd": 0.0}
     assert out[1] == {"g": "b", "n": 1, "v": 5.0, "v_sd": 0.0, "w": 2.0, "w_sd": 0.0}
     assert summarise_groups(rows, ["g"], ["v"])[1] == {"g": "b", "v": 5.0, "v_sd": 0.0}
+
+
+def test_cached_process_is_built_once_and_is_make_process_at_int_seed():
+    from mitheory.generative import make_process
+    from mitheory.study import cached_process, int_seed
+
+    proc = cached_process("cs_p1.0", (7, 0))
+    assert cached_process("cs_p1.0", (7, 0)) is proc  # the cache: the same object
+    ref = make_process("cs_p1.0", seed=int_seed((7, 0)))
+    a, b = proc.sample_pairs(16, seed=0), ref.sample_pairs(16, seed=0)
+    assert bool((a.x == b.x).all()) and bool((a.x_tilde == b.x_tilde).all())  # same: exact

@@ -15,7 +15,8 @@ from mitheory.train._distillation import BYOL, MINC
 from mitheory.train._entropy_reconstruction import ERBYOL, ERGaussian, er_in_geometry
 from mitheory.train._diagnostics import gradient_variance, gradient_variance_sweep
 from mitheory.train._evaluate import evaluate_identifiability
-from mitheory.train._fit import (FitResult, fit_and_evaluate, mean_budget_curve, probe_accuracy,
+from mitheory.train._fit import (FitResult, er_bound_of_method, fit_and_evaluate,
+                                 make_and_train, mean_budget_curve, probe_accuracy,
                                  representation_dim)
 from mitheory.train._loop import (TrainConfig, TrainResult, embed_pairs, embed_samples,
                                   resolve_device, train)
@@ -45,5 +46,5 @@ __all__ = [
     "CIRCULAR_FACTORS", "FactorSplit", "factor_targets", "identifiability_summary",
     "image_identifiability", "trend_status",
     "IMAGE_SPECS", "sample_images", "train_with_checkpoints",
-    "minimise",
+    "minimise", "make_and_train", "er_bound_of_method",
 ]
