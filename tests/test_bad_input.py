@@ -1214,6 +1214,16 @@ add("make_and_train", Entry(
     options=("name",), no_positive=("seed",),
     extra=(("process not a process", "process", override({"process": 3.0})),
            ("cfg not a TrainConfig", "cfg", override({"train_cfg": 3.0})))))
+add("fit_row", Entry(
+    lambda: (api("fit_row"), {"name": "vicreg", "process": PROC(), "train_cfg": CFG(),
+                              "seed": 0, "n_eval": 48, "n_kernel_fit": 24, "hidden": (6,)}),
+    options=("name",), no_positive=("seed",),
+    extra=(("process not a process", "process", override({"process": 3.0})),)))
+add("relative_variance_ratio", Entry(
+    call("relative_variance_ratio", rows=[{"batch_size": 8, "label": "a", "relative_variance": 1.0},
+                                          {"batch_size": 8, "label": "r",
+                                           "relative_variance": 2.0}], label="a", reference="r"),
+    options=("label", "reference")))
 add("er_bound_of_method", Entry(
     lambda: (api("er_bound_of_method"), {"method": METHOD("vicreg"), "process": PROC(),
                                          "n_fit": 60, "n_eval": 40, "seed_fit": 0,

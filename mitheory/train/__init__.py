@@ -13,9 +13,10 @@ from mitheory.train._contrastive import InfoNCE  # noqa: I001
 from mitheory.train._decorrelation import MMI, VICREG_ESTIMATORS
 from mitheory.train._distillation import BYOL, MINC
 from mitheory.train._entropy_reconstruction import ERBYOL, ERGaussian, er_in_geometry
-from mitheory.train._diagnostics import gradient_variance, gradient_variance_sweep
+from mitheory.train._diagnostics import (gradient_variance, gradient_variance_sweep,
+                                         relative_variance_ratio)
 from mitheory.train._evaluate import evaluate_identifiability
-from mitheory.train._fit import (FitResult, er_bound_of_method, fit_and_evaluate,
+from mitheory.train._fit import (FitResult, er_bound_of_method, fit_and_evaluate, fit_row,
                                  make_and_train, mean_budget_curve, probe_accuracy,
                                  representation_dim)
 from mitheory.train._loop import (TrainConfig, TrainResult, embed_pairs, embed_samples,
@@ -46,5 +47,5 @@ __all__ = [
     "CIRCULAR_FACTORS", "FactorSplit", "factor_targets", "identifiability_summary",
     "image_identifiability", "trend_status",
     "IMAGE_SPECS", "sample_images", "train_with_checkpoints",
-    "minimise", "make_and_train", "er_bound_of_method",
+    "minimise", "make_and_train", "er_bound_of_method", "fit_row", "relative_variance_ratio",
 ]

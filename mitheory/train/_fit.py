@@ -198,3 +198,31 @@ def er_bound_of_method(method: SSLMethod, process: Any, *, n_fit: int, n_eval: i
         er = se = h_knn = float("nan")
     return {"er_bound": er, "er_bound_se": se, "entropy_knn": h_knn,
             "entropy_gauss": info.entropy_gaussian_plugin(h2e).value}
+
+
+def fit_row(name: str, process: Any, train_cfg: TrainConfig, *, seed: Seed, n_eval: int,
+            hidden: Sequence[int] = (128, 128, 128), dim_out: int | None = None,
+            n_kernel_fit: int = 1000, **options: Any) -> dict[str, Any]:
+    """One grid cell's numbers: :func:`fit_and_evaluate`, then the effective rank of the
+    trained representation (``stats.effective_rank``, the collapse diagnostic).
+
+    ``seed`` is split (``spawn(seed, 3)``) into the training stream, the evaluation samples
+    (``n_eval`` fit = ``n_eval`` held-out samples; ``min(n_eval, n_kernel_fit)`` for the kernel
+    ridge) and ``n_eval`` fresh samples for the effective rank.
+
+    Returns
+    -------
+    dict
+        ``content_r2_linear``, ``content_r2_kernel``, ``effective_rank``, ``dim_z`` (the
+        representation size), ``loss_curve`` (``TrainResult.losses``) and ``wall_time_s``.
+    """
+    check_int(n_eval, "n_eval", minimum=2)
+    ss_train, ss_eval, ss_rank = spawn(seed, 3)
+    fit = fit_and_evaluate(name, process, train_cfg, seed_train=ss_train, seed_eval=ss_eval,
+                           dim_out=dim_out, hidden=tuple(hidden), n_fit=n_eval, n_eval=n_eval,
+                           n_kernel_fit=min(n_eval, check_int(n_kernel_fit, "n_kernel_fit",
+                                                              minimum=2)), **options)
+    h, _ = embed_samples(fit.method, process, n_eval, seed=ss_rank)
+    return {"content_r2_linear": fit.r2()["linear"], "content_r2_kernel": fit.r2()["kernel"],
+            "effective_rank": stats.effective_rank(h), "dim_z": h.shape[1],
+            "loss_curve": fit.train.losses, "wall_time_s": fit.train.wall_time_s}

@@ -107,3 +107,21 @@ def test_er_bound_of_method_is_the_linear_er_bound_on_embedded_pairs():
     assert got == {"er_bound": b.value, "er_bound_se": b.details["se_nats"],
                    "entropy_knn": b.details["entropy_y_nats"],
                    "entropy_gauss": info.entropy_gaussian_plugin(h2e).value}
+
+
+def test_fit_row_is_fit_and_evaluate_then_the_effective_rank():
+    from mitheory import stats
+    from mitheory.study import spawn
+
+    proc = generative.make_process("cs_p1.0", seed=0)
+    cfg = tr.TrainConfig(steps=5, batch_size=16, device="cpu", progress=False)
+    row = tr.fit_row("vicreg", proc, cfg, seed=(4, 1), n_eval=120, n_kernel_fit=60, hidden=(8,))
+    # the same cell composed by hand from the public pieces and the documented seed split
+    ss_train, ss_eval, ss_rank = spawn((4, 1), 3)
+    fit = tr.fit_and_evaluate("vicreg", proc, cfg, seed_train=ss_train, seed_eval=ss_eval,
+                              hidden=(8,), n_fit=120, n_eval=120, n_kernel_fit=60)
+    h, _ = tr.embed_samples(fit.method, proc, 120, seed=ss_rank)
+    assert row["content_r2_linear"] == fit.r2()["linear"]  # same runs: exact
+    assert row["content_r2_kernel"] == fit.r2()["kernel"]
+    assert row["effective_rank"] == stats.effective_rank(h) and row["dim_z"] == h.shape[1]
+    assert row["loss_curve"] == fit.train.losses
