@@ -1,5 +1,6 @@
 """MINC ablations: collapse without GHA, best alpha = 2, best auxiliary EMA ~0.8, better than the
-spectral contrastive loss, lower-variance gradients. Claim C14. Paper: Guo et al. 2025 (MINC).
+spectral contrastive loss. Claim C14 (its gradient part: studies.minc_gradient_variance).
+Paper: Guo et al. 2025 (MINC).
 
 Run:  python -m studies.minc_ablations [--quick] [--seed 0] [--steps N] [--n-seeds K]
 Writes: figures/minc_ablations.{png,pdf,json,md,csv}
@@ -18,15 +19,12 @@ from functools import partial
 import numpy as np
 
 from mitheory import train as tr
-from mitheory.plotting import barh_rows, errorbar_rows, lines_by
-from mitheory.study import agreement, cached_process, claim_verdict, decide, every_verdict
-from mitheory.study import parallel_map, run_study, spawn, subplots, summarise_groups, sweep_verdict
+from mitheory.plotting import barh_rows, errorbar_rows
+from mitheory.study import agreement, cached_process, claim_verdict, decide, parallel_map
+from mitheory.study import run_study, subplots, summarise_groups, sweep_verdict
 
 MINC = {"decorrelation": "gha", "moment_decay": 0.8}
 MIN_TOL = 0.02  # R^2: the smallest margin called a difference, whatever the seed sd
-GV_METHODS = {"spectral": ("spectral", {}, 0), "spectral unclipped": ("spectral", {"mu": 1e6}, 0),
-              "minc ema=0": ("minc", {**MINC, "moment_decay": 0.0}, 0),
-              "minc ema=0.8": ("minc", MINC, 10)}  # label: (method, options, warm-up batches)
 
 
 @dataclass(frozen=True)
@@ -34,7 +32,6 @@ class Config:
     processes: tuple[str, ...] = ("cs_p1.0", "box_normal")  # the first carries every ablation
     alphas: tuple[float, ...] = (1.5, 2.0, 3.0)  # alpha sweep of the contrastive f-MI bound
     ema_decays: tuple[float, ...] = (0.0, 0.5, 0.8, 0.95)  # MINC second-moment EMA sweep
-    batch_sizes: tuple[int, ...] = (32, 64, 128, 256, 512, 1024)  # gradient-variance batches
     n_seeds: int = 2  # replicates: one process and one training each
     seed: int = 0  # root seed of every stream of the study
     steps: int = 500  # training steps per cell
@@ -43,14 +40,11 @@ class Config:
     hidden: tuple[int, ...] = (64, 64)  # encoder hidden widths
     n_eval: int = 1500  # fit = eval samples of the R^2 regressions and the effective rank
     collapse_erank: float = 1.5  # effective rank at or below which a representation collapsed
-    gv_pretrain_steps: int = 200  # spectral-loss steps of the encoder the gradients are taken at
-    gv_batches: int = 24  # independent batches per gradient-variance estimate
     workers: int = 2  # cells run in parallel processes (results do not change)
 
 
 QUICK = replace(Config(), processes=("cs_p1.0",), alphas=(2.0, 3.0), ema_decays=(0.0, 0.8),
-                batch_sizes=(32, 128), n_seeds=1, steps=20, batch_size=64, n_eval=250,
-                gv_pretrain_steps=5, gv_batches=4, workers=1)
+                n_seeds=1, steps=20, batch_size=64, n_eval=250, workers=1)
 
 
 def _cells(cfg: Config) -> list[tuple[str, str, str, dict]]:
@@ -83,20 +77,11 @@ def run(cfg: Config) -> dict:
     runs = parallel_map(_train_cell, [(cfg, *c) for c in cells], workers=cfg.workers)
     summ = summarise_groups(runs, ("process", "label"), ("content_r2_linear", "content_r2_kernel",
                                                          "effective_rank"), count="n_seeds")
-    # gradient spread at one fixed encoder, briefly trained with the spectral loss
-    proc = cached_process(cfg.processes[0], (cfg.seed, 0, 0))
-    base, _ = tr.make_and_train("spectral", proc, tr.TrainConfig(
-        steps=cfg.gv_pretrain_steps, batch_size=cfg.batch_size, device="cpu", progress=False),
-        seed=spawn((cfg.seed, 99), 2)[0], dim_out=len(proc.content_idx), hidden=cfg.hidden)
-    gv = tr.gradient_variance_sweep(  # reference: the loss MINC is derived from (no clipping)
-        base, proc, GV_METHODS, cfg.batch_sizes, reference="spectral unclipped",
-        n_batches=cfg.gv_batches, hidden=cfg.hidden, dim_out=len(proc.content_idx),
-        seed=cfg.seed, cos_key="cos_mean_grad_vs_unclipped_spectral")
-    return {"protocol": "reconstructed", "runs": runs, "summary": summ, "grad_variance": gv,
-            "claims": verdicts(summ, gv, cfg)}
+    return {"protocol": "reconstructed", "runs": runs, "summary": summ,
+            "claims": verdicts(summ, cfg)}
 
 
-def verdicts(s: list[dict], gv: list[dict], cfg: Config) -> list[dict]:
+def verdicts(s: list[dict], cfg: Config) -> list[dict]:
     p0, get = cfg.processes[0], {(r["process"], r["label"]): r for r in s}
     c14 = partial(claim_verdict, "C14", protocol="reconstructed", n_seeds=cfg.n_seeds)
     gha, full = get[(p0, "minc gha ema=0.8")], get[(p0, "minc full ema=0.8")]
@@ -123,19 +108,12 @@ def verdicts(s: list[dict], gv: list[dict], cfg: Config) -> list[dict]:
         notes="part: MINC improves on spectral contrastive",
         criterion=f"MINC (GHA, EMA 0.8) minus spectral content kernel R^2 > max(sd, {MIN_TOL:g}) "
         "on every process: supported; < -that on every process: not supported; else inconclusive"))
-    ratio = tr.relative_variance_ratio(gv, "minc ema=0.8", reference="spectral unclipped")
-    out.append(every_verdict(
-        "C14", ratio, ("<", 1), (">=", 1), over="batch size", protocol="reconstructed",
-        quantity="relative gradient variance tr Cov(g)/|E g|^2 of MINC (EMA 0.8) over the "
-        "unclipped spectral loss's (mu = 1e6: the official mu = 1 clips norms)", n_seeds=1,
-        evidence={"relvar_minc_over_unclipped_spectral": ratio, "rows": [dict(r) for r in gv]},
-        notes="part: lower-variance gradients"))
     return out
 
 
 def plot(results: dict):
-    s, gv = results["summary"], results["grad_variance"]
-    fig, axes = subplots(1, 4, axsize=(3.4, 2.6))
+    s = results["summary"]
+    fig, axes = subplots(1, 3, axsize=(3.4, 2.6))
     axes, p0 = np.ravel(axes), s[0]["process"]
     for ax, prefix, title in ((axes[0], "fmi alpha=", "alpha sweep (f-MI, exp ratio)"),
                               (axes[1], "minc gha ema=", "auxiliary EMA sweep (MINC, GHA)")):
@@ -148,17 +126,12 @@ def plot(results: dict):
     barh_rows(axes[2], [f"{r['label']}\n{r['process']}" for r in rows], rows, "content_r2_linear",
               notes=[f"erank {r['effective_rank']:.2f}" for r in rows], color="C0", alpha=0.7)
     axes[2].set(title="MINC vs spectral (linear R$^2$)", xlim=(0, 1))
-    lines_by(axes[3], gv, "label", "batch_size", lambda r: r["total_variance"] / r["signal"]
-             if r["signal"] > 0 else np.nan, marker="o")
-    axes[3].set(title="gradient noise / signal", xlabel="batch size", xscale="log", yscale="log",
-                ylabel=r"tr Cov(g) / $\|E g\|^2$")
     return fig
 
 
 def main(argv: list[str] | None = None) -> dict:
     return run_study("minc_ablations", Config, run, plot, argv, quick=QUICK, description=__doc__,
-                     tables=lambda r: {"minc_ablations": r["summary"],
-                                       "gradvar": r["grad_variance"]})
+                     tables=lambda r: {"minc_ablations": r["summary"]})
 
 
 if __name__ == "__main__":
