@@ -347,3 +347,39 @@ def dodged_errorbars(ax: Any, rows: Sequence[Mapping[str, Any]], x: str, y: str,
     ax.set_xscale("log")
     ax.set_xticks(ticks, [str(t) for t in ticks], minor=False)
     ax.minorticks_off()
+def errorbar_rows(ax: Any, x: Sequence[float], rows: Sequence[Mapping[str, Any]],
+                  keys: Mapping[str, str]) -> None:
+    """Mean +- sd of summary rows against ``x``: one errorbar line per ``label -> key`` of
+    ``keys``, from ``row[key]`` and ``row[key + "_sd"]`` (the columns of
+    :func:`mitheory.study.summarise_groups`), with a legend."""
+    for label, k in keys.items():
+        ax.errorbar(x, [r[k] for r in rows], [r[k + "_sd"] for r in rows], marker="o",
+                    capsize=3, label=label)
+    ax.legend()
+
+
+def lines_by(ax: Any, rows: Sequence[Mapping[str, Any]], hue: str, x: str | Any,
+             y: str | Any, **kwargs: Any) -> None:
+    """One line per value of ``row[hue]`` (groups in order of first appearance), labelled by
+    it, with a legend. ``x`` and ``y`` are field names or functions of a row; ``kwargs`` go
+    to ``ax.plot`` (e.g. ``marker="o"``)."""
+    def get(f: str | Any) -> Any:
+        return f if callable(f) else (lambda r: r[f])
+
+    fx, fy, groups = get(x), get(y), {}
+    for r in rows:
+        groups.setdefault(r[hue], []).append(r)
+    for value, sel in groups.items():
+        ax.plot([fx(r) for r in sel], [fy(r) for r in sel], label=value, **kwargs)
+    ax.legend()
+
+
+def barh_rows(ax: Any, labels: Sequence[str], rows: Sequence[Mapping[str, Any]], key: str, *,
+              notes: Sequence[str] | None = None, **kwargs: Any) -> None:
+    """Horizontal bars of summary rows: ``row[key]`` with error ``row[key + "_sd"]`` (the columns
+    of :func:`mitheory.study.summarise_groups`), one per label, each with its optional note
+    written at the bar's start; ``kwargs`` go to ``ax.barh``."""
+    ax.barh(list(labels), [r[key] for r in rows], xerr=[r[key + "_sd"] for r in rows], **kwargs)
+    for i, note in enumerate(notes or ()):
+        ax.text(0.02, i, note, va="center", fontsize=7)
+    ax.tick_params(axis="y", labelsize=7)

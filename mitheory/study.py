@@ -15,14 +15,16 @@ from __future__ import annotations
 import contextlib
 import operator
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 
-from mitheory._rng import as_generator, int_seed, spawn
+from mitheory._rng import as_generator, int_seed, spawn, torch_generator
 from mitheory.claims import claim_verdict
 from mitheory.cli import run_study
+from mitheory.generative import make_process
 from mitheory.grid import parallel_map
 from mitheory.plotting import subplots
 from mitheory.stats import plateau_status
@@ -32,6 +34,7 @@ __all__ = [
     "group_rows", "int_seed", "mean_sd", "parallel_map", "run_study", "spawn", "subplots",
     "summarise_groups", "threshold_verdict",
     "changes_from_baseline", "torch_seeded",
+    "torch_generator", "cached_process", "sweep_verdict", "every_verdict",
 ]
 Verdict = Literal["supported", "not supported", "inconclusive"]
 
@@ -281,3 +284,54 @@ def torch_seeded(seed: int) -> Iterator[None]:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         yield
+@lru_cache(maxsize=16)
+def cached_process(name: str, seed: int | tuple[int, ...]) -> Any:
+    """``generative.make_process(name, seed=int_seed(seed))``, built once per ``(name, seed)``
+    in each (worker) process: building one fits its mixing network, which takes seconds.
+
+    The process object is shared by every caller, so draw from it only with explicit seeds.
+    """
+    return make_process(name, seed=int_seed(seed))
+
+
+def sweep_verdict(claim: str, rows: Sequence[Mapping[str, Any]], key: str, target: str, *,
+                  label: str = "label", sd_key: str | None = None, min_margin: float = 0.0,
+                  subject: str, digits: int = 4, **record: Any) -> dict[str, Any]:
+    """A claim that the best row of a sweep is ``target``, with its criterion written out.
+
+    The best row and its margin over the runner-up come from :func:`best_of_sweep` (``key``,
+    ``sd_key``, ``min_margin``). ``supported`` when the row whose ``label`` field is ``target``
+    is best and the margin is called; ``not supported`` when another row is best by a called
+    margin (also when no row is ``target``); ``inconclusive`` otherwise. The evidence holds
+    every row's ``key`` (rounded to ``digits``) by label, the best label, the margin and the
+    seed sd; ``record`` goes to ``claim_verdict`` (``protocol``, ``n_seeds``, ``notes``).
+    """
+    b = best_of_sweep(rows, key, sd_key=sd_key, min_margin=min_margin)
+    best = b["best"][label] == target
+    evidence = {key: {r[label]: round(r[key], digits) for r in rows}, "best": b["best"][label],
+                "margin": b["margin"], "seed_sd": b["sd"]}
+    criterion = (f"{subject}: supported if the best is {target} and beats the runner-up by more "
+                 f"than max(seed sd, {min_margin:g}); not supported if another value does; else "
+                 "inconclusive")
+    return claim_verdict(claim, decide(b["called"] and best, b["called"] and not best),
+                         evidence=evidence, criterion=criterion, **record)
+
+
+def every_verdict(claim: str, values: Mapping[Any, float], supported: tuple[str, float],
+                  refuted: tuple[str, float], *, quantity: str, over: str,
+                  evidence: Mapping[str, Any] | None = None, **record: Any) -> dict[str, Any]:
+    """A claim decided at every point of a sweep, with its criterion written out.
+
+    ``supported`` when every value meets ``supported`` (an operator and a threshold, as in
+    :class:`Threshold`), ``not supported`` when every value meets ``refuted``, ``inconclusive``
+    otherwise (or when ``values`` is empty; a NaN meets neither). ``evidence`` is the claim's
+    evidence; ``record`` goes to ``claim_verdict`` (``protocol``, ``n_seeds``, ``notes``).
+    """
+    rule = Threshold(quantity, supported, refuted)  # validates the operators and thresholds
+    v = [float(x) for x in values.values()]
+    hit = {side: bool(v) and all(_OPS[op](x, t) for x in v)
+           for side, (op, t) in (("supported", supported), ("refuted", refuted))}
+    criterion = (f"{rule.text('supported')} at every {over}: supported; "
+                 f"{refuted[0]} {refuted[1]:g} at every one: not supported; else inconclusive")
+    return claim_verdict(claim, decide(hit["supported"], hit["refuted"]),
+                         evidence=dict(evidence or {}), criterion=criterion, **record)

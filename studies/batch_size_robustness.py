@@ -17,13 +17,12 @@ Protocol: ``reconstructed`` (the paper's tables, architectures and schedules are
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from functools import lru_cache
 
 import numpy as np
 
-from mitheory import generative, train as tr
-from mitheory.study import Threshold, group_rows, int_seed, parallel_map, run_study, spawn
-from mitheory.study import subplots, threshold_verdict
+from mitheory import train as tr
+from mitheory.study import Threshold, cached_process, group_rows, int_seed, parallel_map
+from mitheory.study import run_study, spawn, subplots, threshold_verdict
 
 METRICS = ("content_r2_linear", "content_r2_kernel", "probe_accuracy")
 MARGIN = 0.05  # R^2 units: a spread difference smaller than this is not called either way
@@ -57,14 +56,9 @@ PAPER = replace(Config(), batch_sizes=(32, 128, 512, 2048, 4096), samples_seen=1
                 hidden=(128, 128, 128))
 
 
-@lru_cache(maxsize=4)
-def _process(setting: str, seed: int):
-    return generative.make_process(setting, seed=int_seed((seed, 0)))
-
-
 def _cell(cfg: Config, name: str, batch: int, ema: float | None) -> dict:
     """Train and evaluate one (objective, batch, ema) cell on the study's one process."""
-    proc = _process(cfg.setting, cfg.seed)
+    proc = cached_process(cfg.setting, (cfg.seed, 0))
     kw = ({"kappa": cfg.kappa} if name in ("er", "er_byol") else
           {"tau": 1 / cfg.kappa} if name == "simclr" else {})
     if ema is not None:

@@ -27,9 +27,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
+from mitheory.info import total_correlation_gaussian_torch as total_correlation
 from mitheory.objectives import vicreg_covariance, vicreg_variance
-from mitheory.study import (Threshold, group_rows, int_seed, run_study, spawn, subplots,
-                            threshold_verdict)
+from mitheory.stats import off_diagonal_ratio
+from mitheory.study import (Threshold, group_rows, run_study, spawn, subplots, threshold_verdict,
+                            torch_generator)
+from mitheory.train import minimise
 
 OBJECTIVES = ("entropy", "vicreg", "spectrum")
 RULED = ("entropy", "vicreg")  # the claim's objectives; "spectrum" is the control
@@ -55,19 +58,6 @@ QUICK = replace(Config(), dim=4, n_samples=256, scales=(0.1, 1.0), n_seeds=2, n_
                 lbfgs_iters=100)
 
 
-def off_diagonal(cov: torch.Tensor) -> torch.Tensor:
-    """||S - diag(S)||_F / ||S||_F per matrix (..., d, d): distance to the nearest diagonal."""
-    off = cov - torch.diag_embed(torch.diagonal(cov, dim1=-2, dim2=-1))
-    return torch.linalg.norm(off, dim=(-2, -1)) / torch.linalg.norm(cov, dim=(-2, -1))
-
-
-def total_correlation(cov: torch.Tensor) -> torch.Tensor:
-    """-1/2 log det R = H(diag S) - H(S) of Gaussians per matrix (..., d, d), nats: the
-    Hadamard gap (>= 0, zero iff S is diagonal)."""
-    sd = torch.sqrt(torch.diagonal(cov, dim1=-2, dim2=-1))
-    return -0.5 * torch.linalg.slogdet(cov / (sd[..., :, None] * sd[..., None, :]))[1]
-
-
 def loss_and_cov(name: str, w: torch.Tensor, x: torch.Tensor, cfg: Config):
     """Objective summed over the maps w (B, d, d) of independent runs; the covariances it sees."""
     if name == "vicreg":  # variance + covariance terms on the fixed sample (one view)
@@ -75,7 +65,7 @@ def loss_and_cov(name: str, w: torch.Tensor, x: torch.Tensor, cfg: Config):
         loss = sum(cfg.var_weight * vicreg_variance(z) + vicreg_covariance(z) for z in zs)
         return loss, torch.stack([torch.cov(z.T) for z in zs])
     cov = w @ w.transpose(1, 2)
-    if name == "entropy":  # the Hadamard gap: -H(S) at fixed variances
+    if name == "entropy":  # the Hadamard gap -1/2 log det R: -H(S) at fixed variances
         return total_correlation(cov).sum(), cov
     target = torch.arange(1, w.shape[1] + 1, dtype=w.dtype)  # distinct: rotation-invariant
     return ((torch.linalg.eigvalsh(cov) - target) ** 2).mean(1).sum(), cov
@@ -85,36 +75,31 @@ def optimise(name: str, w0: torch.Tensor, x: torch.Tensor, cfg: Config) -> torch
     """Minimise the summed (separable) objective: L-BFGS with a strong-Wolfe line search for the
     smooth ones (Adam stalls when W0 is nearly singular), Adam for VICReg's hinge."""
     w = w0.clone().requires_grad_(True)
-    opt = (torch.optim.Adam([w], lr=cfg.lr) if name == "vicreg" else torch.optim.LBFGS(
-        [w], lr=1, max_iter=cfg.lbfgs_iters, history_size=20, tolerance_grad=1e-12,
-        tolerance_change=1e-16, line_search_fn="strong_wolfe"))
 
-    def closure() -> torch.Tensor:
-        opt.zero_grad()
-        loss = loss_and_cov(name, w, x, cfg)[0]
-        loss.backward()
-        return loss
+    def loss() -> torch.Tensor:
+        return loss_and_cov(name, w, x, cfg)[0]
 
-    for _ in range(cfg.n_steps if name == "vicreg" else 1):
-        opt.step(closure)
+    if name == "vicreg":
+        minimise(loss, [w], steps=cfg.n_steps, lr=cfg.lr)
+    else:
+        minimise(loss, [w], steps=cfg.lbfgs_iters, lr=1, optimiser="lbfgs")
     return w.detach()
 
 
 def run(cfg: Config) -> dict:
     ss_x, ss_runs = spawn(cfg.seed, 2)
-    def gen(ss):
-        return torch.Generator().manual_seed(int_seed(ss))
-    x = torch.randn(cfg.n_samples, cfg.dim, generator=gen(ss_x), dtype=torch.float64)
+    x = torch.randn(cfg.n_samples, cfg.dim, generator=torch_generator(ss_x), dtype=torch.float64)
     runs = [(t, rep, ss) for t, ss_t in zip(cfg.scales, spawn(ss_runs, len(cfg.scales)))
             for rep, ss in enumerate(spawn(ss_t, cfg.n_seeds))]
-    tg = torch.stack([t * torch.randn(cfg.dim, cfg.dim, generator=gen(ss), dtype=torch.float64)
-                      for t, _, ss in runs])
+    tg = torch.stack([t * torch.randn(cfg.dim, cfg.dim, generator=torch_generator(ss),
+                                      dtype=torch.float64) for t, _, ss in runs])
     w0 = torch.eye(cfg.dim, dtype=torch.float64) + tg / cfg.dim**0.5  # (B, d, d)
     rows = []
     for name in OBJECTIVES:
         cov0 = loss_and_cov(name, w0, x, cfg)[1]
         cov = loss_and_cov(name, optimise(name, w0, x, cfg), x, cfg)[1]
-        d0, d1, g0, g1 = (*map(off_diagonal, (cov0, cov)), *map(total_correlation, (cov0, cov)))
+        d0, d1, g0, g1 = (*map(off_diagonal_ratio, (cov0, cov)),
+                          *map(total_correlation, (cov0, cov)))
         rows += [{"objective": name, "scale": t, "seed": rep, "dist_init": float(d0[i]),
                   "dist_final": float(d1[i]), "gap_init_nats": float(g0[i]),
                   "gap_final_nats": float(g1[i])} for i, (t, rep, _) in enumerate(runs)]

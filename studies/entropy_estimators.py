@@ -16,14 +16,13 @@ Writes: figures/entropy_estimators.{png,pdf,json,md,csv}
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from itertools import product
 
 import numpy as np
 
-from mitheory import generative, info, train as tr
-from mitheory.study import Threshold, claim_verdict, group_rows, int_seed, mean_sd, parallel_map
-from mitheory.study import run_study, spawn, subplots, threshold_verdict
+from mitheory import train as tr
+from mitheory.study import Threshold, cached_process, claim_verdict, group_rows, mean_sd
+from mitheory.study import parallel_map, run_study, spawn, subplots, threshold_verdict
 
 N_SE = 2  # C1: an ER estimate this many standard errors above the truth counts as an exceedance
 
@@ -54,31 +53,19 @@ C12_RULE = Threshold("best variant's probe accuracy minus VICReg's", (">", 0.02)
                      key="best_variant_minus_vicreg")
 
 
-@lru_cache(maxsize=8)
-def _process(setting: str, seed: int, rep: int):
-    return generative.make_process(setting, seed=int_seed((seed, rep, 0)))
-
-
 def _cell(cfg: Config, si: int, rep: int, oi: int) -> dict:
     setting, name = cfg.settings[si], cfg.objectives[oi]
-    proc = _process(setting, cfg.seed, rep)
+    proc = cached_process(setting, (cfg.seed, rep, 0))
     ss_pf, ss_pe, ss_ev, ss_probe, ss_knn = spawn((cfg.seed, si, rep, 99), 5)
-    track = []
+    track, tcfg = [], tr.TrainConfig(batch_size=cfg.batch_size, lr=cfg.lr, device=cfg.device,
+                                     progress=False)
     for steps in cfg.checkpoints:
-        method = tr.make_method(name, dim_in=proc.dim_x, dim_out=len(proc.content_idx),
-                                hidden=cfg.hidden)
-        res = tr.train(method, proc, tr.TrainConfig(steps=steps, batch_size=cfg.batch_size,
-                       lr=cfg.lr, device=cfg.device, progress=False), seed=(cfg.seed, rep, oi))
-        (h1f, h2f), (h1e, h2e) = (tr.embed_pairs(method, proc, n, seed=s)
-                                  for n, s in ((cfg.n_fit, ss_pf), (cfg.n_eval, ss_pe)))
-        try:
-            b = info.mi_lower_bound_er_linear(h1f, h2f, h1e, h2e, seed=ss_knn)
-            er, se, h_knn = b.value, b.details["se_nats"], b.details["entropy_y_nats"]
-        except (np.linalg.LinAlgError, ValueError):  # collapsed representation: no density
-            er = se = h_knn = float("nan")
-        track.append({"steps": steps, "er_bound": er, "er_bound_se": se, "entropy_knn": h_knn,
-                      "entropy_gauss": info.entropy_gaussian_plugin(h2e).value,
-                      "final_loss": res.to_dict()["final_loss"]})
+        method, res = tr.make_and_train(name, proc, replace(tcfg, steps=steps), hidden=cfg.hidden,
+                                        seed=(cfg.seed, rep, oi), dim_out=len(proc.content_idx))
+        # ER bound (NaN when collapsed) and Gaussian plug-in entropy on held-out positive pairs
+        er = tr.er_bound_of_method(method, proc, n_fit=cfg.n_fit, n_eval=cfg.n_eval,
+                                   seed_fit=ss_pf, seed_eval=ss_pe, seed=ss_knn)
+        track.append({"steps": steps, **er, "final_loss": res.to_dict()["final_loss"]})
     ev = tr.evaluate_identifiability(method, proc, n_fit=cfg.n_fit, n_eval=cfg.n_eval,
                                      n_kernel_fit=cfg.n_kernel_fit, seed=ss_ev,
                                      style_baseline=False)["content"]
@@ -148,8 +135,7 @@ def plot(results: dict):
     ax = axes[0][-1]
     for i, ((s,), sub) in enumerate(group_rows(results["summary"], "setting").items()):
         ax.bar(np.arange(len(sub)) + 0.4 * i, [r["probe_accuracy"] for r in sub], 0.4, label=s)
-    ax.set_xticks(np.arange(len(sub)) + 0.2, [r["objective"] for r in sub], rotation=30,
-                  fontsize=7)
+    ax.set_xticks(np.arange(len(sub)) + 0.2, [r["objective"] for r in sub], rotation=30, fontsize=7)
     ax.set(ylabel="linear-probe accuracy", ylim=(0, 1))
     ax.legend(fontsize=7)
     return fig

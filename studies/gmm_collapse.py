@@ -28,9 +28,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
-from mitheory.info import entropy_mixture_bounds
-from mitheory.study import (Threshold, as_generator, group_rows, int_seed, run_study, spawn,
-                            subplots, threshold_verdict)
+from mitheory.info import entropy_mixture_bounds, isotropic_mixture_log_density_torch
+from mitheory.study import (Threshold, as_generator, group_rows, run_study, spawn, subplots,
+                            threshold_verdict, torch_generator)
+from mitheory.train import minimise
 
 SETTINGS = ("fixed_inputs", "trainable_inputs")
 DATA_CENTRES = ((-1.5, -1.5), (-1.5, 1.5), (1.5, -1.5), (1.5, 1.5))
@@ -67,24 +68,19 @@ def fit(x0: torch.Tensor, mu0: torch.Tensor, trainable: bool, cfg: Config) -> li
     """Adam on the mean GMM log-likelihood; the trajectory of entropy bounds and spreads."""
     x, mu = x0.clone().requires_grad_(trainable), mu0.clone().requires_grad_(True)
     log_s = torch.log(x0.std()).clone().requires_grad_(True)  # start broad: the data's sd
-    opt = torch.optim.Adam([mu, log_s, *([x] if trainable else [])], lr=cfg.lr)
-    traj = []
-    for step in range(cfg.n_steps + 1):
-        var, d2 = torch.exp(2 * log_s), torch.cdist(x, mu) ** 2  # d2: (n, K)
-        loglik = (torch.logsumexp(-d2 / (2 * var), 1) - np.log(len(mu))
-                  - x.shape[1] / 2 * torch.log(2 * np.pi * var)).mean()
-        if step % cfg.record_every == 0:
-            v = float(var.detach())
-            lo, hi = entropy_bounds(mu.detach().numpy(), v)
-            traj.append({"step": step, "loglik_nats": float(loglik.detach()), "s": v**0.5,
-                         "h_lower_nats": lo, "h_upper_nats": hi,
-                         "input_rms_to_centre": float(d2.detach().min(1).values.mean().sqrt()),
-                         "centre_spread": float(mu.detach().std(0).norm())})
-        if step < cfg.n_steps:
-            opt.zero_grad()
-            (-loglik).backward()
-            opt.step()
-    return traj
+
+    def nll() -> torch.Tensor:  # -(1/n) sum_i log (1/K) sum_k N(x_i; mu_k, s^2 I)
+        return -isotropic_mixture_log_density_torch(x, mu, torch.exp(2 * log_s)).mean()
+
+    def record(step: int, value: torch.Tensor) -> dict:  # value: nll() at this step
+        v, d2 = float(torch.exp(2 * log_s).detach()), torch.cdist(x, mu).detach() ** 2
+        lo, hi = entropy_bounds(mu.detach().numpy(), v)
+        return {"step": step, "loglik_nats": -float(value), "s": v**0.5, "h_lower_nats": lo,
+                "h_upper_nats": hi, "input_rms_to_centre": float(d2.min(1).values.mean().sqrt()),
+                "centre_spread": float(mu.detach().std(0).norm())}
+
+    return minimise(nll, [mu, log_s, *([x] if trainable else [])], steps=cfg.n_steps, lr=cfg.lr,
+                    record=record, record_every=cfg.record_every)
 
 
 def run(cfg: Config) -> dict:
@@ -96,10 +92,9 @@ def run(cfg: Config) -> dict:
         x0 = torch.as_tensor(centres[g.integers(0, 4, cfg.n_points)]
                              + cfg.cluster_sd * g.standard_normal((cfg.n_points, 2)))
         # the centres' data points and their jitter each draw from a generator seeded by ss
-        perm = torch.randperm(cfg.n_points, generator=torch.Generator().manual_seed(
-            int_seed(ss)))[: cfg.n_centres]
+        perm = torch.randperm(cfg.n_points, generator=torch_generator(ss))[: cfg.n_centres]
         mu0 = x0[perm] + 0.01 * torch.randn(cfg.n_centres, 2, dtype=torch.float64,
-                                            generator=torch.Generator().manual_seed(int_seed(ss)))
+                                            generator=torch_generator(ss))
         runs += [{"setting": s, "seed": rep, "trajectory": fit(x0, mu0, s == SETTINGS[1], cfg)}
                  for s in SETTINGS]
     final = {s: [r["trajectory"][-1] for r in rs] for (s,), rs in

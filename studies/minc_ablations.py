@@ -1,5 +1,6 @@
 """MINC ablations: collapse without GHA, best alpha = 2, best auxiliary EMA ~0.8, better than the
-spectral contrastive loss, lower-variance gradients. Claim C14. Paper: Guo et al. 2025 (MINC).
+spectral contrastive loss. Claim C14 (its gradient part: studies.minc_gradient_variance).
+Paper: Guo et al. 2025 (MINC).
 
 Run:  python -m studies.minc_ablations [--quick] [--seed 0] [--steps N] [--n-seeds K]
 Writes: figures/minc_ablations.{png,pdf,json,md,csv}
@@ -17,15 +18,13 @@ from functools import partial
 
 import numpy as np
 
-from mitheory import generative, stats, train as tr
-from mitheory.study import agreement, best_of_sweep, claim_verdict, decide, group_rows, int_seed
-from mitheory.study import parallel_map, run_study, spawn, subplots, summarise_groups
+from mitheory import train as tr
+from mitheory.plotting import barh_rows, errorbar_rows
+from mitheory.study import agreement, cached_process, claim_verdict, decide, parallel_map
+from mitheory.study import run_study, subplots, summarise_groups, sweep_verdict
 
 MINC = {"decorrelation": "gha", "moment_decay": 0.8}
 MIN_TOL = 0.02  # R^2: the smallest margin called a difference, whatever the seed sd
-GV_METHODS = {"spectral": ("spectral", {}, 0), "spectral unclipped": ("spectral", {"mu": 1e6}, 0),
-              "minc ema=0": ("minc", {**MINC, "moment_decay": 0.0}, 0),
-              "minc ema=0.8": ("minc", MINC, 10)}  # label: (method, options, warm-up batches)
 
 
 @dataclass(frozen=True)
@@ -33,7 +32,6 @@ class Config:
     processes: tuple[str, ...] = ("cs_p1.0", "box_normal")  # the first carries every ablation
     alphas: tuple[float, ...] = (1.5, 2.0, 3.0)  # alpha sweep of the contrastive f-MI bound
     ema_decays: tuple[float, ...] = (0.0, 0.5, 0.8, 0.95)  # MINC second-moment EMA sweep
-    batch_sizes: tuple[int, ...] = (32, 64, 128, 256, 512, 1024)  # gradient-variance batches
     n_seeds: int = 2  # replicates: one process and one training each
     seed: int = 0  # root seed of every stream of the study
     steps: int = 500  # training steps per cell
@@ -42,14 +40,11 @@ class Config:
     hidden: tuple[int, ...] = (64, 64)  # encoder hidden widths
     n_eval: int = 1500  # fit = eval samples of the R^2 regressions and the effective rank
     collapse_erank: float = 1.5  # effective rank at or below which a representation collapsed
-    gv_pretrain_steps: int = 200  # spectral-loss steps of the encoder the gradients are taken at
-    gv_batches: int = 24  # independent batches per gradient-variance estimate
     workers: int = 2  # cells run in parallel processes (results do not change)
 
 
 QUICK = replace(Config(), processes=("cs_p1.0",), alphas=(2.0, 3.0), ema_decays=(0.0, 0.8),
-                batch_sizes=(32, 128), n_seeds=1, steps=20, batch_size=64, n_eval=250,
-                gv_pretrain_steps=5, gv_batches=4, workers=1)
+                n_seeds=1, steps=20, batch_size=64, n_eval=250, workers=1)
 
 
 def _cells(cfg: Config) -> list[tuple[str, str, str, dict]]:
@@ -66,19 +61,12 @@ def _cells(cfg: Config) -> list[tuple[str, str, str, dict]]:
 
 def _train_cell(cfg: Config, ci: int, rep: int) -> dict:
     pname, label, name, kw = _cells(cfg)[ci]
-    proc = generative.make_process(pname, seed=int_seed((cfg.seed, cfg.processes.index(pname),
-                                                         rep)))
-    ss_train, ss_eval, ss_rank = spawn((cfg.seed, ci, rep), 3)
-    fit = tr.fit_and_evaluate(
-        name, proc, tr.TrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr,
-                                   device="cpu", progress=False),
-        seed_train=ss_train, seed_eval=ss_eval, dim_out=len(proc.content_idx), hidden=cfg.hidden,
-        n_fit=cfg.n_eval, n_eval=cfg.n_eval, n_kernel_fit=min(cfg.n_eval, 1000), **kw)
-    h, _ = tr.embed_samples(fit.method, proc, cfg.n_eval, seed=ss_rank)
-    row = {"process": pname, "label": label, "replicate": rep,
-           "content_r2_linear": fit.r2()["linear"], "content_r2_kernel": fit.r2()["kernel"],
-           "effective_rank": stats.effective_rank(h), "dim_z": h.shape[1],
-           "loss_curve": fit.train.losses, "wall_time_s": fit.train.wall_time_s}
+    proc = cached_process(pname, (cfg.seed, cfg.processes.index(pname), rep))
+    tcfg = tr.TrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, device="cpu",
+                          progress=False)
+    row = {"process": pname, "label": label, "replicate": rep, **tr.fit_row(
+        name, proc, tcfg, seed=(cfg.seed, ci, rep), n_eval=cfg.n_eval, hidden=cfg.hidden,
+        dim_out=len(proc.content_idx), **kw)}
     print(f"{pname:10s} {label:20s} rep {rep}: R2 lin {row['content_r2_linear']:.3f} "
           f"ker {row['content_r2_kernel']:.3f} erank {row['effective_rank']:.2f}", flush=True)
     return row
@@ -89,22 +77,11 @@ def run(cfg: Config) -> dict:
     runs = parallel_map(_train_cell, [(cfg, *c) for c in cells], workers=cfg.workers)
     summ = summarise_groups(runs, ("process", "label"), ("content_r2_linear", "content_r2_kernel",
                                                          "effective_rank"), count="n_seeds")
-    # gradient spread at one fixed encoder, briefly trained with the spectral loss
-    proc = generative.make_process(cfg.processes[0], seed=int_seed((cfg.seed, 0, 0)))
-    base = tr.make_method("spectral", dim_in=proc.dim_x, dim_out=len(proc.content_idx),
-                          hidden=cfg.hidden)
-    tr.train(base, proc, tr.TrainConfig(steps=cfg.gv_pretrain_steps, batch_size=cfg.batch_size,
-                                        device="cpu", progress=False),
-             seed=spawn((cfg.seed, 99), 2)[0])
-    gv = tr.gradient_variance_sweep(  # reference: the loss MINC is derived from (no clipping)
-        base, proc, GV_METHODS, cfg.batch_sizes, reference="spectral unclipped",
-        n_batches=cfg.gv_batches, hidden=cfg.hidden, dim_out=len(proc.content_idx),
-        seed=cfg.seed, cos_key="cos_mean_grad_vs_unclipped_spectral")
-    return {"protocol": "reconstructed", "runs": runs, "summary": summ, "grad_variance": gv,
-            "claims": verdicts(summ, gv, cfg)}
+    return {"protocol": "reconstructed", "runs": runs, "summary": summ,
+            "claims": verdicts(summ, cfg)}
 
 
-def verdicts(s: list[dict], gv: list[dict], cfg: Config) -> list[dict]:
+def verdicts(s: list[dict], cfg: Config) -> list[dict]:
     p0, get = cfg.processes[0], {(r["process"], r["label"]): r for r in s}
     c14 = partial(claim_verdict, "C14", protocol="reconstructed", n_seeds=cfg.n_seeds)
     gha, full = get[(p0, "minc gha ema=0.8")], get[(p0, "minc full ema=0.8")]
@@ -117,18 +94,11 @@ def verdicts(s: list[dict], gv: list[dict], cfg: Config) -> list[dict]:
                "does not; else inconclusive")]
     for prefix, target, what in (("fmi alpha=", 2.0, "alpha"),
                                  ("minc gha ema=", 0.8, "auxiliary EMA")):
-        rows = [r for r in s if r["process"] == p0 and r["label"].startswith(prefix)]
-        b = best_of_sweep(rows, "content_r2_kernel", sd_key="content_r2_kernel_sd",
-                          min_margin=MIN_TOL)
-        is_target = b["best"]["label"].endswith(f"={target:g}")
-        out.append(c14(
-            decide(b["called"] and is_target, b["called"] and not is_target),
-            notes=f"part: best {what} = {target:g}", evidence={"content_r2_kernel": {
-                r["label"]: round(r["content_r2_kernel"], 4) for r in rows},
-                "best": b["best"]["label"], "margin": b["margin"], "seed_sd": b["sd"]},
-            criterion=f"best {what} by mean content kernel R^2 on {p0}; supported if it is "
-            f"{target:g} and beats the runner-up by more than max(seed sd, {MIN_TOL:g}); not "
-            "supported if another value does; else inconclusive"))
+        rows = [r for r in s if r["process"] == p0 and r["label"].startswith(prefix)]  # grid order
+        out.append(sweep_verdict(
+            "C14", rows, "content_r2_kernel", f"{prefix}{target:g}", sd_key="content_r2_kernel_sd",
+            min_margin=MIN_TOL, subject=f"best {what} by mean content kernel R^2 on {p0}",
+            notes=f"part: best {what} = {target:g}", protocol="reconstructed", n_seeds=cfg.n_seeds))
     diffs = {p: get[(p, "minc gha ema=0.8")]["content_r2_kernel"]
              - get[(p, "spectral")]["content_r2_kernel"] for p in cfg.processes}
     tol = {p: max(get[(p, "spectral")]["content_r2_kernel_sd"], MIN_TOL) for p in cfg.processes}
@@ -138,53 +108,30 @@ def verdicts(s: list[dict], gv: list[dict], cfg: Config) -> list[dict]:
         notes="part: MINC improves on spectral contrastive",
         criterion=f"MINC (GHA, EMA 0.8) minus spectral content kernel R^2 > max(sd, {MIN_TOL:g}) "
         "on every process: supported; < -that on every process: not supported; else inconclusive"))
-    rv = {(r["batch_size"], r["label"]): r["relative_variance"] for r in gv}
-    ratio = {b: rv[(b, "minc ema=0.8")] / rv[(b, "spectral unclipped")] for b in cfg.batch_sizes}
-    out.append(c14(
-        decide(all(x < 1 for x in ratio.values()), all(x >= 1 for x in ratio.values())),
-        n_seeds=1, notes="part: lower-variance gradients",
-        evidence={"relvar_minc_over_unclipped_spectral": ratio, "rows": [dict(r) for r in gv]},
-        criterion="relative gradient variance tr Cov(g)/|E g|^2 of MINC (EMA 0.8) below the "
-        "unclipped spectral loss's (mu = 1e6: the official mu = 1 clips norms) at every batch "
-        "size: supported; above at every one: not supported; else inconclusive"))
     return out
 
 
 def plot(results: dict):
-    s, gv = results["summary"], results["grad_variance"]
-    fig, axes = subplots(1, 4, axsize=(3.4, 2.6))
+    s = results["summary"]
+    fig, axes = subplots(1, 3, axsize=(3.4, 2.6))
     axes, p0 = np.ravel(axes), s[0]["process"]
     for ax, prefix, title in ((axes[0], "fmi alpha=", "alpha sweep (f-MI, exp ratio)"),
                               (axes[1], "minc gha ema=", "auxiliary EMA sweep (MINC, GHA)")):
         rows = sorted((r for r in s if r["process"] == p0 and r["label"].startswith(prefix)),
                       key=lambda r: float(r["label"].split("=")[1]))
-        xs = [float(r["label"].split("=")[1]) for r in rows]
-        for k in ("content_r2_linear", "content_r2_kernel"):
-            ax.errorbar(xs, [r[k] for r in rows], [r[k + "_sd"] for r in rows], marker="o",
-                        capsize=3, label=k.split("_")[-1])
+        errorbar_rows(ax, [float(r["label"].split("=")[1]) for r in rows], rows,
+                      {"linear": "content_r2_linear", "kernel": "content_r2_kernel"})
         ax.set(title=title, xlabel=prefix.split()[-1].rstrip("="), ylabel=f"content R$^2$ ({p0})")
-        ax.legend()
     rows = [r for r in s if r["label"] in ("spectral", "minc gha ema=0.8", "minc full ema=0.8")]
-    axes[2].barh([f"{r['label']}\n{r['process']}" for r in rows],
-                 [r["content_r2_linear"] for r in rows],
-                 xerr=[r["content_r2_linear_sd"] for r in rows], color="C0", alpha=0.7)
-    for i, r in enumerate(rows):
-        axes[2].text(0.02, i, f"erank {r['effective_rank']:.2f}", va="center", fontsize=7)
+    barh_rows(axes[2], [f"{r['label']}\n{r['process']}" for r in rows], rows, "content_r2_linear",
+              notes=[f"erank {r['effective_rank']:.2f}" for r in rows], color="C0", alpha=0.7)
     axes[2].set(title="MINC vs spectral (linear R$^2$)", xlim=(0, 1))
-    axes[2].tick_params(axis="y", labelsize=7)
-    for (label,), rr in group_rows(gv, "label").items():
-        axes[3].loglog([r["batch_size"] for r in rr], [r["total_variance"] / r["signal"]
-                       if r["signal"] > 0 else np.nan for r in rr], marker="o", label=label)
-    axes[3].set(title="gradient noise / signal", xlabel="batch size",
-                ylabel=r"tr Cov(g) / $\|E g\|^2$")
-    axes[3].legend()
     return fig
 
 
 def main(argv: list[str] | None = None) -> dict:
     return run_study("minc_ablations", Config, run, plot, argv, quick=QUICK, description=__doc__,
-                     tables=lambda r: {"minc_ablations": r["summary"],
-                                       "gradvar": r["grad_variance"]})
+                     tables=lambda r: {"minc_ablations": r["summary"]})
 
 
 if __name__ == "__main__":

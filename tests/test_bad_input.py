@@ -1266,6 +1266,64 @@ add("estimate_accuracy",
           extra=(("values empty", "values", override({"values": []})),
                  ("values not InfoValue", "values", override({"values": [1.0]})),
                  ("truth nan", "truth", override({"truth": math.nan})))))
+# --- matrices and mixtures as objectives, and the small optimisation loop ---------------------
+_TC_COV = lazy(lambda: torch.as_tensor(SPD()))
+add("total_correlation_gaussian_torch", Entry(
+    call("total_correlation_gaussian_torch", cov=_TC_COV), arrays=("cov",),
+    array_variants=("nan", "inf", "empty"),  # an added leading dim is a valid batch
+    extra=(("cov not a tensor", "cov", override({"cov": SPD()})),
+           ("zero variance", "cov", override({"cov": torch.zeros(3, 3, dtype=torch.float64)})),
+           ("non-square", "cov", override({"cov": torch.ones(3, 2, dtype=torch.float64)})))))
+add("isotropic_mixture_log_density_torch", Entry(
+    call("isotropic_mixture_log_density_torch", x=lazy(lambda: T(16, 2)),
+         means=lazy(lambda: T(3, 2, 1)), var=0.5),
+    arrays=("x", "means"), positive=("var",),
+    extra=(("means columns differ", "means", override({"means": T(3, 3, 1)})),
+           ("var a vector", "var", override({"var": torch.ones(2)})))))
+add("off_diagonal_ratio", Entry(
+    call("off_diagonal_ratio", cov=lazy(SPD)), arrays=("cov",),
+    array_variants=("nan", "inf", "empty"),  # an added leading dim is a valid batch
+    extra=(("all-zero matrix", "cov", override({"cov": np.zeros((3, 3))})),
+           ("non-square", "cov", override({"cov": np.ones((3, 2))})))))
+
+
+def _minimise_call():
+    w = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+    return api("minimise"), {"loss": lambda: ((w - 1.0) ** 2).sum(), "params": [w],
+                             "steps": 3, "lr": 0.1}
+
+
+add("minimise", Entry(_minimise_call, positive=("record_every",),
+                      extra=(("params empty", "params", override({"params": []})),
+                             ("params without grad", "params",
+                              override({"params": [torch.zeros(2)]})),
+                             ("loss not callable", "loss", override({"loss": 3.0})),
+                             ("record with lbfgs", "record",
+                              override({"optimiser": "lbfgs",
+                                        "record": lambda s, v: {"step": s}})))))
+add("make_and_train", Entry(
+    lambda: (api("make_and_train"), {"name": "vicreg", "process": PROC(), "train_cfg": CFG(),
+                                     "seed": 0, "hidden": (6,)}),
+    options=("name",), no_positive=("seed",),
+    extra=(("process not a process", "process", override({"process": 3.0})),
+           ("cfg not a TrainConfig", "cfg", override({"train_cfg": 3.0})))))
+add("fit_row", Entry(
+    lambda: (api("fit_row"), {"name": "vicreg", "process": PROC(), "train_cfg": CFG(),
+                              "seed": 0, "n_eval": 48, "n_kernel_fit": 24, "hidden": (6,)}),
+    options=("name",), no_positive=("seed",),
+    extra=(("process not a process", "process", override({"process": 3.0})),)))
+add("relative_variance_ratio", Entry(
+    call("relative_variance_ratio", rows=[{"batch_size": 8, "label": "a", "relative_variance": 1.0},
+                                          {"batch_size": 8, "label": "r",
+                                           "relative_variance": 2.0}], label="a", reference="r"),
+    options=("label", "reference")))
+add("er_bound_of_method", Entry(
+    lambda: (api("er_bound_of_method"), {"method": METHOD("vicreg"), "process": PROC(),
+                                         "n_fit": 60, "n_eval": 40, "seed_fit": 0,
+                                         "seed_eval": 1, "seed": 2}),
+    no_positive=("seed_fit", "seed_eval", "seed"),
+    extra=(("process not a process", "process", override({"process": 3.0})),
+           ("method not a method", "method", override({"method": 3.0})))))
 SKIP: dict[str, str] = {
     "IMAGE_SPECS": "constant tuple of dataset forms",
     "BOX_CONDITIONALS": "constant tuple of option names",

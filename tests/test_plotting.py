@@ -129,3 +129,25 @@ def test_dodged_errorbars_one_line_per_hue_dodged_on_a_log_axis():
     assert list(lines[0].get_xdata()) == pytest.approx([9.0, 90.0])
     assert list(lines[1].get_xdata()) == pytest.approx([10.0, 100.0])
     assert ax.get_xscale() == "log" and list(ax.get_xticks()) == [10, 100]
+def test_row_plot_helpers_draw_the_rows_values():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from mitheory.plotting import barh_rows, errorbar_rows, lines_by, subplots
+
+    rows = [{"g": "a", "x": 1, "y": 2.0, "y_sd": 0.1}, {"g": "b", "x": 1, "y": 3.0, "y_sd": 0.2},
+            {"g": "a", "x": 2, "y": 4.0, "y_sd": 0.3}]
+    fig, ax = subplots(1, 3)
+    lines_by(ax[0, 0], rows, "g", "x", lambda r: 10 * r["y"], marker="o")
+    lines = {ln.get_label(): (list(ln.get_xdata()), list(ln.get_ydata()))
+             for ln in ax[0, 0].get_lines()}
+    assert lines == {"a": ([1, 2], [20.0, 40.0]), "b": ([1], [30.0])}  # groups in order
+    errorbar_rows(ax[0, 1], [0, 1, 2], rows, {"mean": "y"})
+    (line,) = ax[0, 1].get_lines()[:1]
+    assert list(line.get_ydata()) == [2.0, 3.0, 4.0]
+    barh_rows(ax[0, 2], ["p", "q", "r"], rows, "y", notes=["n1", "n2", "n3"])
+    assert [p.get_width() for p in ax[0, 2].patches] == [2.0, 3.0, 4.0]
+    assert [t.get_text() for t in ax[0, 2].texts] == ["n1", "n2", "n3"]
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)

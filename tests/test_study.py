@@ -165,3 +165,48 @@ def test_torch_seeded_seeds_a_fork_of_the_global_rng():
     torch.manual_seed(7)
     assert torch.equal(inside, torch.rand(3))  # the block sees manual_seed(seed)
     assert torch.equal(after, outside)  # the caller's state is restored afterwards
+def test_cached_process_is_built_once_and_is_make_process_at_int_seed():
+    from mitheory.generative import make_process
+    from mitheory.study import cached_process, int_seed
+
+    proc = cached_process("cs_p1.0", (7, 0))
+    assert cached_process("cs_p1.0", (7, 0)) is proc  # the cache: the same object
+    ref = make_process("cs_p1.0", seed=int_seed((7, 0)))
+    a, b = proc.sample_pairs(16, seed=0), ref.sample_pairs(16, seed=0)
+    assert bool((a.x == b.x).all()) and bool((a.x_tilde == b.x_tilde).all())  # same: exact
+
+
+def test_sweep_verdict_follows_best_of_sweep_and_writes_its_criterion():
+    from mitheory.study import sweep_verdict
+
+    rows = [{"label": "a=1", "r2": 0.50, "r2_sd": 0.01}, {"label": "a=2", "r2": 0.60,
+                                                           "r2_sd": 0.02}]
+    win = sweep_verdict("C14", rows, "r2", "a=2", sd_key="r2_sd", min_margin=0.05,
+                        subject="best a")
+    # margin 0.1 > max(sd 0.02, floor 0.05): called, and the target is best
+    assert win["verdict"] == "supported" and win["evidence"]["best"] == "a=2"
+    assert win["evidence"]["r2"] == {"a=1": 0.5, "a=2": 0.6}
+    assert "max(seed sd, 0.05)" in win["criterion"] and win["criterion"].startswith("best a:")
+    assert sweep_verdict("C14", rows, "r2", "a=1", subject="s")["verdict"] == "not supported"
+    close = [dict(rows[0], r2=0.58), rows[1]]  # margin 0.02 <= floor 0.05: not called
+    assert sweep_verdict("C14", close, "r2", "a=2", min_margin=0.05,
+                         subject="s")["verdict"] == "inconclusive"
+
+
+def test_every_verdict_needs_every_point_and_nan_meets_neither_side():
+    from mitheory.study import every_verdict
+
+    def v(values):
+        return every_verdict("C14", values, ("<", 1), (">=", 1), quantity="ratio",
+                             over="batch size")["verdict"]
+
+    assert v({8: 0.5, 16: 0.9}) == "supported"
+    assert v({8: 1.0, 16: float("inf")}) == "not supported"  # >= 1 at both, inf included
+    assert v({8: 0.5, 16: 1.5}) == "inconclusive"
+    assert v({8: float("nan"), 16: float("nan")}) == "inconclusive"
+    assert v({}) == "inconclusive"
+    c = every_verdict("C14", {1: 0.5}, ("<", 1), (">=", 1), quantity="ratio", over="size")
+    assert c["criterion"] == ("ratio < 1 at every size: supported; >= 1 at every one: not "
+                              "supported; else inconclusive")
+    with pytest.raises(ValueError, match="operator"):
+        every_verdict("C14", {1: 0.5}, ("<<", 1), (">=", 1), quantity="q", over="x")

@@ -31,6 +31,9 @@ from mitheory.info._linear_decoder import mi_lower_bound_er_linear
 from mitheory.info._invariance import mi_after_maps
 # estimators on replicate draws of a task with known MI
 from mitheory.info._task_estimates import mi_estimates_on_task
+# Differentiable Gaussian quantities objectives are built from
+from mitheory.info._gaussian_torch import (isotropic_mixture_log_density_torch,
+                                           total_correlation_gaussian_torch)
 
 from mitheory.info import tasks  # noqa: E402  (public submodule)
 
@@ -78,4 +81,7 @@ __all__ = [
     "mi_after_maps",
     # _task_estimates
     "mi_estimates_on_task",
+    # _gaussian_torch
+    "total_correlation_gaussian_torch",
+    "isotropic_mixture_log_density_torch",
 ]

@@ -36,7 +36,7 @@ from mitheory.stats._normality import (
 )
 from mitheory.stats._paired import PairedTest, holm_adjust, paired_test
 from mitheory.stats._probe import downstream_labels, linear_probe_accuracy
-from mitheory.stats._spectrum import effective_rank
+from mitheory.stats._spectrum import effective_rank, off_diagonal_ratio
 from mitheory.stats._two_sample import (
     TwoSampleTest,
     energy_distance,
@@ -58,4 +58,5 @@ __all__ = ["Correlation", "CORRELATION_METHODS", "DEFAULT_SIGMAS", "Generalizati
            "paired_test", "plateau_status", "project_samples", "r2_identifiability",
            "r2_identifiability_blocks", "r2_kernel", "r2_linear", "replicate_accuracy",
            "trend_status", "two_sample_test",
-           "replicate_mean_se", "estimate_accuracy"]
+           "replicate_mean_se", "estimate_accuracy",
+           "off_diagonal_ratio"]

@@ -13,13 +13,15 @@ from mitheory.train._contrastive import InfoNCE  # noqa: I001
 from mitheory.train._decorrelation import MMI, VICREG_ESTIMATORS
 from mitheory.train._distillation import BYOL, MINC
 from mitheory.train._entropy_reconstruction import ERBYOL, ERGaussian, er_in_geometry
-from mitheory.train._diagnostics import gradient_variance, gradient_variance_sweep
+from mitheory.train._diagnostics import (gradient_variance, gradient_variance_sweep,
+                                         relative_variance_ratio)
 from mitheory.train._evaluate import evaluate_identifiability
-from mitheory.train._fit import (FitResult, fit_and_evaluate, input_statistics,
-                                 mean_budget_curve, probe_accuracy, representation_dim)
+from mitheory.train._fit import (FitResult, er_bound_of_method, fit_and_evaluate, fit_row,
+                                 input_statistics, make_and_train, mean_budget_curve,
+                                 probe_accuracy, representation_dim)
 from mitheory.train._loop import (TrainConfig, TrainResult, embed_pairs, embed_samples,
                                   resolve_device, train)
-from mitheory.train._optim import LARS, param_groups, warmup_cosine
+from mitheory.train._optim import LARS, minimise, param_groups, warmup_cosine
 from mitheory.train._image import (ImageEncoder, ImageMethod, ImageTrainConfig, embed_images,
                                    init_image_method_, load_checkpoint, make_image_method,
                                    save_checkpoint, train_images)
@@ -48,4 +50,5 @@ __all__ = [
     "image_identifiability", "trend_status",
     "IMAGE_SPECS", "sample_images", "train_with_checkpoints",
     "fit_sweep", "mmi_options",
+    "minimise", "make_and_train", "er_bound_of_method", "fit_row", "relative_variance_ratio",
 ]

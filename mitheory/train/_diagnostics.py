@@ -121,3 +121,16 @@ def gradient_variance_sweep(
             v = means[r["label"]]
             r[cos_key] = float(v @ ref / np.linalg.norm(v) / np.linalg.norm(ref))
     return rows
+
+
+def relative_variance_ratio(rows: Sequence[Mapping[str, Any]], label: str,
+                            reference: str) -> dict[int, float]:
+    """Per batch size, ``label``'s ``relative_variance`` over ``reference``'s, from the rows of
+    :func:`gradient_variance_sweep` (below 1: ``label``'s gradients are less noisy relative
+    to their mean; NaN when both are ``inf``, i.e. neither mean is resolved)."""
+    rv = {(r["batch_size"], r["label"]): r["relative_variance"] for r in rows}
+    labels = {k[1] for k in rv}
+    for name, value in (("label", label), ("reference", reference)):
+        if value not in labels:
+            raise ValueError(f"{name} must be a label of the rows {sorted(labels)}, got {value!r}")
+    return {b: rv[(b, label)] / rv[(b, reference)] for b in dict.fromkeys(k[0] for k in rv)}

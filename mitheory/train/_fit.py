@@ -1,25 +1,27 @@
 """The cell every study grid is made of: build a method, train it, evaluate it on its process.
 
-``fit_and_evaluate`` is train -> identifiability R^2 in one call (``mean_budget_curve``
-averages its budget curves over replicates); ``probe_accuracy`` adds the
-downstream linear probe on a task defined from the true content (``stats.downstream_labels``).
+``make_and_train`` is make_method -> train; ``fit_and_evaluate`` adds the identifiability R^2
+in one call (``mean_budget_curve`` averages its budget curves over replicates);
+``probe_accuracy`` adds the downstream linear probe on a task defined from the true content
+(``stats.downstream_labels``), and ``er_bound_of_method`` the information its representation
+keeps between the two views (the ER bound on held-out positive pairs).
 """
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from mitheory import stats
+from mitheory import info, stats
 from mitheory._rng import spawn
 from mitheory._types import Seed
 from mitheory._validate import check_int, check_process
 from mitheory.generative import SphereProcess
 from mitheory.train._evaluate import evaluate_identifiability
-from mitheory.train._loop import TrainConfig, TrainResult, embed_samples, train
+from mitheory.train._loop import TrainConfig, TrainResult, embed_pairs, embed_samples, train
 from mitheory.train._method import SSLMethod, make_method, method_spec
 
 
@@ -103,9 +105,6 @@ def fit_and_evaluate(
     at = sorted({check_int(s, "checkpoints", minimum=1) for s in checkpoints})
     if at and at[-1] > train_cfg.steps:
         raise ValueError(f"checkpoints must be <= steps={train_cfg.steps}, got {at[-1]}")
-    method = make_method(name, dim_in=process.dim_x, dim_out=d, hidden=hidden,
-                         input_stats=input_stats, **options)
-
     # a SeedSequence or Generator is stateful: every evaluation starts from a copy of it as it
     # was given, so each checkpoint and the final evaluation draw the same samples as a lone
     # final evaluation would
@@ -125,7 +124,9 @@ def fit_and_evaluate(
             m.train()
             curve.append({"step": step, **{b: ev[b] for b in _BLOCKS if b in ev}})
 
-    res = train(method, process, train_cfg, seed=seed_train, callback=record if at else None)
+    method, res = make_and_train(name, process, train_cfg, seed=seed_train, dim_out=d,
+                                 hidden=hidden, callback=record if at else None,
+                                 input_stats=input_stats, **options)
     ev = evaluate(method, style_baseline)
     if at:
         curve.append({"step": train_cfg.steps, **{b: ev[b] for b in _BLOCKS if b in ev}})
@@ -171,3 +172,77 @@ def probe_accuracy(method: SSLMethod, process: Any, *, n_fit: int, n_eval: int,
     y_f, y_e = (stats.downstream_labels(z[:, c], n_classes=n_classes, seed=task_seed)
                 for z in (z_f, z_e))
     return stats.linear_probe_accuracy(h_f, y_f, h_e, y_e)["accuracy"]
+
+
+def make_and_train(name: str, process: Any, train_cfg: TrainConfig, *, seed: Seed,
+                   dim_out: int | None = None, hidden: Sequence[int] = (128, 128, 128),
+                   callback: Callable[[int, SSLMethod], None] | None = None,
+                   **options: Any) -> tuple[SSLMethod, TrainResult]:
+    """``make_method(name, dim_in=process.dim_x, dim_out=, hidden=, **options)``, then
+    :func:`~mitheory.train.train` it on ``process`` with ``train_cfg`` and ``seed``.
+
+    ``dim_out`` defaults to :func:`representation_dim`; ``callback`` is ``train``'s. Returns
+    the trained method (in eval mode) and its :class:`TrainResult`.
+    """
+    d = representation_dim(name, process, **options) if dim_out is None else dim_out
+    method = make_method(name, dim_in=process.dim_x, dim_out=d, hidden=tuple(hidden), **options)
+    return method, train(method, process, train_cfg, seed=seed, callback=callback)
+
+
+def er_bound_of_method(method: SSLMethod, process: Any, *, n_fit: int, n_eval: int,
+                       seed_fit: Seed, seed_eval: Seed, seed: Seed) -> dict[str, float]:
+    r"""The ER bound on :math:`I(h(x); h(\tilde x))` of ``method``'s representation, with the
+    Gaussian plug-in entropy of :math:`h(\tilde x)`, on fresh positive pairs.
+
+    ``n_fit`` pairs (drawn with ``seed_fit``) fit the linear-Gaussian decoder of
+    :func:`mitheory.info.mi_lower_bound_er_linear`; ``n_eval`` held-out pairs (``seed_eval``)
+    evaluate it, with the kNN entropy of :math:`h(\tilde x)` drawn with ``seed``.
+
+    Returns
+    -------
+    dict
+        ``er_bound``: an **estimate** (kNN :math:`H`) of the ER lower bound, nats;
+        ``er_bound_se``: its standard error; ``entropy_knn``: the kNN :math:`H(h(\tilde x))`;
+        ``entropy_gauss``: ``info.entropy_gaussian_plugin`` of the held-out
+        :math:`h(\tilde x)`. The three ER entries are NaN when the bound cannot be evaluated on
+        these embeddings (a collapsed representation: singular residual covariance, no density).
+    """
+    check_int(n_fit, "n_fit", minimum=2)
+    check_int(n_eval, "n_eval", minimum=2)
+    (h1f, h2f), (h1e, h2e) = (embed_pairs(method, process, n, seed=s)
+                              for n, s in ((n_fit, seed_fit), (n_eval, seed_eval)))
+    try:
+        b = info.mi_lower_bound_er_linear(h1f, h2f, h1e, h2e, seed=seed)
+        er, se, h_knn = b.value, b.details["se_nats"], b.details["entropy_y_nats"]
+    except (np.linalg.LinAlgError, ValueError):  # collapsed representation: no density
+        er = se = h_knn = float("nan")
+    return {"er_bound": er, "er_bound_se": se, "entropy_knn": h_knn,
+            "entropy_gauss": info.entropy_gaussian_plugin(h2e).value}
+
+
+def fit_row(name: str, process: Any, train_cfg: TrainConfig, *, seed: Seed, n_eval: int,
+            hidden: Sequence[int] = (128, 128, 128), dim_out: int | None = None,
+            n_kernel_fit: int = 1000, **options: Any) -> dict[str, Any]:
+    """One grid cell's numbers: :func:`fit_and_evaluate`, then the effective rank of the
+    trained representation (``stats.effective_rank``, the collapse diagnostic).
+
+    ``seed`` is split (``spawn(seed, 3)``) into the training stream, the evaluation samples
+    (``n_eval`` fit = ``n_eval`` held-out samples; ``min(n_eval, n_kernel_fit)`` for the kernel
+    ridge) and ``n_eval`` fresh samples for the effective rank.
+
+    Returns
+    -------
+    dict
+        ``content_r2_linear``, ``content_r2_kernel``, ``effective_rank``, ``dim_z`` (the
+        representation size), ``loss_curve`` (``TrainResult.losses``) and ``wall_time_s``.
+    """
+    check_int(n_eval, "n_eval", minimum=2)
+    ss_train, ss_eval, ss_rank = spawn(seed, 3)
+    fit = fit_and_evaluate(name, process, train_cfg, seed_train=ss_train, seed_eval=ss_eval,
+                           dim_out=dim_out, hidden=tuple(hidden), n_fit=n_eval, n_eval=n_eval,
+                           n_kernel_fit=min(n_eval, check_int(n_kernel_fit, "n_kernel_fit",
+                                                              minimum=2)), **options)
+    h, _ = embed_samples(fit.method, process, n_eval, seed=ss_rank)
+    return {"content_r2_linear": fit.r2()["linear"], "content_r2_kernel": fit.r2()["kernel"],
+            "effective_rank": stats.effective_rank(h), "dim_z": h.shape[1],
+            "loss_curve": fit.train.losses, "wall_time_s": fit.train.wall_time_s}

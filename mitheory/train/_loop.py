@@ -46,6 +46,10 @@ class TrainConfig:
         (:func:`~mitheory.train.warmup_cosine`), set before every step.
     warmup_steps : int
         Warmup steps of the cosine schedule (``0 <= warmup_steps < steps``).
+    negatives : int, optional
+        Fresh marginal negatives per step for methods that need them (InfoNCE); default
+        ``batch_size``. With a small temperature few negatives are close enough to an anchor to
+        matter, so more of them sharpen the gradient at less cost than more anchors.
     prefetch_steps : int
         Draw the batches of this many steps in one ``sample_pairs`` / ``sample_negatives`` call
         and use them in order: the same law (every batch is still fresh and independent), far
@@ -61,6 +65,7 @@ class TrainConfig:
     log_every: int = 50
     lr_schedule: Literal["constant", "cosine"] = "constant"
     warmup_steps: int = 0
+    negatives: int | None = None
     prefetch_steps: int = 1
 
 
@@ -127,6 +132,8 @@ def train(method: SSLMethod, process: Any, cfg: TrainConfig, *, seed: Seed = 0,
     check_option(cfg.lr_schedule, "lr_schedule", ("constant", "cosine"))
     check_int(cfg.warmup_steps, "warmup_steps", minimum=0)
     check_int(cfg.prefetch_steps, "prefetch_steps", minimum=1)
+    if cfg.negatives is not None:
+        check_int(cfg.negatives, "negatives", minimum=1)
     if cfg.warmup_steps >= cfg.steps and cfg.lr_schedule == "cosine":
         raise ValueError(f"warmup_steps must be < steps={cfg.steps}, got {cfg.warmup_steps}")
     ss_init, ss_data = spawn(seed, 2)
@@ -177,19 +184,20 @@ def _batch(process: Any, cfg: TrainConfig, rng: Any, step: int, negatives: bool,
     """Step ``step``'s ``(x, x_tilde, x_neg or None)``; with ``prefetch_steps = k`` a block of
     up to ``k`` steps is drawn at once (pairs, then negatives) into ``prefetched`` and sliced."""
     k, b = cfg.prefetch_steps, cfg.batch_size
+    m = cfg.negatives or b
     if k == 1:
         pairs = process.sample_pairs(b, seed=rng)
-        neg = process.sample_negatives(b, seed=rng)[0] if negatives else None
+        neg = process.sample_negatives(m, seed=rng)[0] if negatives else None
         return pairs.x, pairs.x_tilde, neg
     i = step % k
     if i == 0:
-        n = b * min(k, cfg.steps - step)
-        pairs = process.sample_pairs(n, seed=rng)
-        neg = process.sample_negatives(n, seed=rng)[0] if negatives else None
+        n = min(k, cfg.steps - step)
+        pairs = process.sample_pairs(b * n, seed=rng)
+        neg = process.sample_negatives(m * n, seed=rng)[0] if negatives else None
         prefetched[:] = [pairs.x, pairs.x_tilde, neg]
     x, xt, neg = prefetched
-    sl = slice(i * b, (i + 1) * b)
-    return x[sl], xt[sl], None if neg is None else neg[sl]
+    return (x[i * b:(i + 1) * b], xt[i * b:(i + 1) * b],
+            None if neg is None else neg[i * m:(i + 1) * m])
 
 
 def _check_embed_args(method: Any, process: Any, n: int, batch_size: int) -> None:

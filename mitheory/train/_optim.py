@@ -1,4 +1,5 @@
-"""Optimisers and schedules of image-scale SSL: LARS, AdamW parameter groups, warmup + cosine.
+"""Optimisers and schedules of image-scale SSL: LARS, AdamW parameter groups, warmup + cosine;
+and ``minimise``, the small loop that optimises a function of a few tensors (Adam or L-BFGS).
 
 LARS follows ``facebookresearch/vicreg`` ``main_vicreg.py`` (``LARS`` and
 ``exclude_bias_and_norm``), the same rule as the BYOL code: weight decay is added to the gradient,
@@ -10,13 +11,14 @@ on parameter names, so a BN inside a projector head is excluded too (solo-learn#
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import torch
 from torch import nn
 
-from mitheory._validate import check_int, check_module, check_positive, check_probability
+from mitheory._validate import (check_int, check_module, check_option, check_positive,
+                                check_probability)
 
 
 def _is_bias_or_norm(p: torch.Tensor) -> bool:
@@ -148,3 +150,89 @@ def warmup_cosine(step: int, total: int, warmup: int, base_lr: float,
         return base_lr * step / warmup
     q = 0.5 * (1.0 + math.cos(math.pi * (step - warmup) / (total - warmup)))
     return final_lr + (base_lr - final_lr) * q
+
+
+def minimise(loss: Callable[[], torch.Tensor], params: Sequence[torch.Tensor], *, steps: int,
+             lr: float, optimiser: str = "adam",
+             record: Callable[[int, torch.Tensor], dict] | None = None,
+             record_every: int = 1) -> list[dict]:
+    """Minimise ``loss()`` over the tensors ``params`` in place, with Adam or L-BFGS.
+
+    For optimising the object an experiment is about (a matrix, a mixture's centres), not a
+    network on batches (that is :func:`~mitheory.train.train`).
+
+    Parameters
+    ----------
+    loss : callable
+        ``loss() -> 0-dim tensor``, a function of ``params`` recomputed at every evaluation.
+    params : sequence of torch.Tensor
+        Leaf tensors with ``requires_grad=True``; updated in place.
+    steps : int
+        ``"adam"``: the number of Adam steps at the constant rate ``lr``. ``"lbfgs"``: the
+        iteration budget ``max_iter`` of one L-BFGS run.
+    lr : float
+        Adam's learning rate, or L-BFGS's step scale (1 is its natural step).
+    optimiser : {"adam", "lbfgs"}
+        ``"lbfgs"``: ``torch.optim.LBFGS`` with a strong-Wolfe line search, history 20 and
+        tolerances ``tolerance_grad=1e-12``, ``tolerance_change=1e-16``, so it runs to the
+        budget or to float64 round-off (for smooth objectives, where Adam stalls in narrow
+        valleys).
+    record : callable, optional
+        Adam only: ``record(step, value) -> dict`` is called for every ``step`` in
+        ``0..steps`` divisible by ``record_every``, after ``step`` updates, with the detached
+        loss ``value`` at those parameters (so the trajectory includes the start, and the end
+        when ``steps`` is a multiple of ``record_every``).
+    record_every : int, default 1
+
+    Returns
+    -------
+    list of dict
+        The records, in step order (empty without ``record``).
+
+    Raises
+    ------
+    ValueError
+        If ``params`` is empty or holds a tensor without ``requires_grad``, ``steps`` or
+        ``record_every`` is not a positive integer, ``lr`` is not positive, ``optimiser`` is
+        unknown, or ``record`` is given with ``"lbfgs"``.
+    """
+    if not callable(loss):
+        raise TypeError(f"loss must be a callable () -> tensor, got {type(loss).__name__}")
+    params = list(params)
+    if not params or not all(isinstance(p, torch.Tensor) and p.requires_grad for p in params):
+        raise ValueError("params must be a non-empty sequence of tensors with requires_grad")
+    steps = check_int(steps, "steps", minimum=1)
+    lr = check_positive(lr, "lr")
+    check_option(optimiser, "optimiser", ("adam", "lbfgs"))
+    every = check_int(record_every, "record_every", minimum=1)
+    if record is not None and not callable(record):
+        raise TypeError(f"record must be a callable (step, value) -> dict, got {record!r}")
+    if optimiser == "lbfgs":
+        if record is not None:
+            raise ValueError("record is only supported with optimiser='adam'")
+        opt = torch.optim.LBFGS(params, lr=lr, max_iter=steps, history_size=20,
+                                tolerance_grad=1e-12, tolerance_change=1e-16,
+                                line_search_fn="strong_wolfe")
+
+        def closure() -> torch.Tensor:
+            opt.zero_grad()
+            value = loss()
+            value.backward()
+            return value
+
+        opt.step(closure)
+        return []
+    opt = torch.optim.Adam(params, lr=lr)
+    out: list[dict] = []
+    for step in range(steps + 1):
+        recording = record is not None and step % every == 0
+        if step == steps and not recording:
+            break
+        value = loss()
+        if recording:
+            out.append(record(step, value.detach()))
+        if step < steps:
+            opt.zero_grad()
+            value.backward()
+            opt.step()
+    return out

@@ -21,3 +21,20 @@ def test_effective_rank_isotropic_rank_one_and_closed_form():
     assert stats.effective_rank(z3) == pytest.approx(np.exp(-(p * np.log(p)).sum()), rel=1e-9)
     with pytest.raises(ValueError, match="zero covariance"):
         stats.effective_rank(np.ones((10, 3)))
+
+
+def test_off_diagonal_ratio_closed_form_batch_and_input_types():
+    import torch
+
+    a, b, c = 2.0, 0.5, -0.7
+    # two off-diagonal entries c: sqrt(2 c^2 / (a^2 + b^2 + 2 c^2)) (float64 round-off)
+    want = np.sqrt(2 * c * c / (a * a + b * b + 2 * c * c))
+    m = np.array([[a, c], [c, b]])
+    assert stats.off_diagonal_ratio(m) == pytest.approx(want, rel=1e-14)
+    batch = torch.as_tensor(np.stack([m, np.diag([a, b]), np.ones((2, 2))]))
+    got = stats.off_diagonal_ratio(batch)
+    # same matrix through torch: identical; diagonal: exactly 0; all-ones: sqrt(2/4)
+    assert got.shape == (3,) and got[0] == stats.off_diagonal_ratio(m) and got[1] == 0.0
+    assert got[2] == pytest.approx(np.sqrt(0.5), rel=1e-15)
+    with pytest.raises(ValueError, match="all-zero"):
+        stats.off_diagonal_ratio(np.zeros((2, 2)))

@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from mitheory import train as tr
+from mitheory.study import cached_process
 from studies import batch_size_robustness as bs
 
 
@@ -45,7 +46,7 @@ def test_verdict_follows_the_rule_from_its_own_evidence(res):
 
 def test_probe_task_is_linearly_solvable_from_the_true_content():
     q = bs.QUICK
-    proc = bs._process(q.setting, q.seed)
+    proc = cached_process(q.setting, (q.seed, 0))  # the study's process
 
     class Oracle(torch.nn.Module):  # h(x) = the true content, g^{-1}(x)[content]
         def __init__(self):

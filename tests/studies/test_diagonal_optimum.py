@@ -1,13 +1,10 @@
-"""studies.diagonal_optimum: the study's statistics against closed forms, the C9 verdict
-against its own thresholds, and the control that must stay off-diagonal."""
+"""studies.diagonal_optimum: the C9 verdict against its own thresholds and the control that must
+stay off-diagonal. Its statistics are library functions, tested against closed forms there
+(tests/info/test_gaussian_torch.py, tests/stats/test_spectrum.py)."""
 import inspect
-import math
 
-import numpy as np
 import pytest
-import torch
 
-from mitheory.info import entropy_gaussian
 from mitheory.objectives import vicreg_loss
 from studies import diagonal_optimum as do
 
@@ -15,30 +12,6 @@ from studies import diagonal_optimum as do
 @pytest.fixture(scope="module")
 def res():
     return do.run(do.QUICK)
-
-
-def _cov2(a, b, c):
-    return torch.tensor([[a, c], [c, b]], dtype=torch.float64)
-
-
-@pytest.mark.parametrize("a, b, c", [(1.0, 1.0, 0.5), (2.0, 0.5, -0.7), (3.0, 1.0, 0.0)])
-def test_statistics_match_closed_forms_in_two_dimensions(a, b, c):
-    cov = _cov2(a, b, c)
-    rho2 = c * c / (a * b)
-    # total correlation of a bivariate Gaussian: -1/2 log(1 - rho^2) (float64 round-off)
-    assert float(do.total_correlation(cov)) == pytest.approx(-0.5 * math.log1p(-rho2), abs=1e-14)
-    # ||S - diag S||_F / ||S||_F with two off-diagonal entries c
-    want = math.sqrt(2 * c * c / (a * a + b * b + 2 * c * c))
-    assert float(do.off_diagonal(cov)) == pytest.approx(want, rel=1e-14, abs=1e-15)
-
-
-def test_total_correlation_is_the_gaussian_entropy_gap():
-    w = torch.randn(5, 5, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
-    cov = w @ w.T + torch.eye(5, dtype=torch.float64)  # well conditioned (eigenvalues >= 1)
-    c = cov.numpy()
-    gap = entropy_gaussian(np.diag(np.diag(c))).value - entropy_gaussian(c).value
-    # two factorisations of a well-conditioned 5x5 matrix: float64 round-off
-    assert float(do.total_correlation(cov)) == pytest.approx(gap, rel=1e-12)
 
 
 def test_vicreg_weight_is_vicreg_loss_default():

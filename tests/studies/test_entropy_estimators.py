@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 from scipy import special
 
+from mitheory.study import cached_process
 from studies import entropy_estimators as ee
 
 
@@ -21,7 +22,7 @@ def test_every_cell_tracks_every_checkpoint(res):
 
 
 def test_true_latent_mi_is_the_vmf_closed_form(res):
-    proc = ee._process("sphere_vmf", ee.QUICK.seed, 0)
+    proc = cached_process("sphere_vmf", (ee.QUICK.seed, 0, 0))  # the study's replicate 0
     d, k = proc.dim_z, proc.kappa
     # independent twin: log area(S^{d-1}) - H(vMF), H(vMF) = -log C_d(k) - k A_d(k) (Mardia &
     # Jupp 9.3.4), written with scipy's scaled Bessel functions

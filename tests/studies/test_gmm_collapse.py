@@ -31,11 +31,11 @@ def test_data_entropy_bounds_match_the_separated_mixture_closed_form(quick):
 def test_loglik_is_the_mean_gmm_log_density():
     g = np.random.default_rng(0)
     x0, mu0 = torch.as_tensor(g.normal(size=(50, 2))), torch.as_tensor(g.normal(size=(3, 2)))
-    (first,) = gc.fit(x0, mu0, False, replace(gc.QUICK, n_steps=0))
+    first = gc.fit(x0, mu0, False, replace(gc.QUICK, n_steps=1, record_every=1))[0]  # step 0
     var = float(x0.std()) ** 2  # the fit starts at s = the data's sd
     dens = np.mean([multivariate_normal(m, var * np.eye(2)).pdf(x0.numpy()) for m in mu0.numpy()],
                    axis=0)
-    # scipy's density against the study's logsumexp form: float64 round-off
+    # scipy's density against the library's logsumexp form: float64 round-off
     assert first["loglik_nats"] == pytest.approx(np.log(dens).mean(), rel=1e-12)
     assert first["s"] == pytest.approx(math.sqrt(var), rel=1e-12)
 

@@ -16,8 +16,6 @@ def test_grid_has_every_ablation_on_the_first_process(res):
     want = ({f"fmi alpha={a:g}" for a in q.alphas} | {f"minc gha ema={d:g}" for d in q.ema_decays}
             | {"minc full ema=0.8", "spectral"})
     assert labels == want
-    assert {(r["batch_size"], r["label"]) for r in res["grad_variance"]} == {
-        (b, lab) for b in q.batch_sizes for lab in ma.GV_METHODS}
 
 
 def test_summary_is_mean_and_sd_over_seeds(res):
@@ -32,7 +30,7 @@ def test_summary_is_mean_and_sd_over_seeds(res):
 
 def test_each_verdict_follows_its_rule_from_its_evidence(res):
     q, claims = ma.QUICK, {c["notes"]: c for c in res["claims"]}
-    assert len(claims) == 5 and {c["claim"] for c in claims.values()} == {"C14"}
+    assert len(claims) == 4 and {c["claim"] for c in claims.values()} == {"C14"}
     ev = claims["part: collapse without GHA"]["evidence"]
     full, gha = ev["erank_full"] <= q.collapse_erank, ev["erank_gha"] <= q.collapse_erank
     assert claims["part: collapse without GHA"]["verdict"] == (
@@ -49,14 +47,3 @@ def test_each_verdict_follows_its_rule_from_its_evidence(res):
         d = minc["content_r2_kernel"] - spectral["content_r2_kernel"]
         assert ev["minc_minus_spectral_r2_kernel"][p] == d  # same floats: exact
         assert ev["tolerance"][p] >= 0.02  # the floor below which no difference is called
-    # gradient part: the ratio of relative variances, recomputed from the rows
-    rv = {(r["batch_size"], r["label"]): r["total_variance"] / r["signal"]
-          for r in res["grad_variance"] if r["signal"] > 0}
-    ratio = claims["part: lower-variance gradients"]["evidence"][
-        "relvar_minc_over_unclipped_spectral"]
-    for b in q.batch_sizes:
-        assert ratio[b] == pytest.approx(rv[(b, "minc ema=0.8")] / rv[(b, "spectral unclipped")],
-                                         rel=1e-12)  # float64 round-off only
-    lower = [x < 1 for x in ratio.values()]
-    assert claims["part: lower-variance gradients"]["verdict"] == (
-        "supported" if all(lower) else "not supported" if not any(lower) else "inconclusive")

@@ -51,3 +51,14 @@ def test_mean_budget_curve_averages_each_checkpoint():
     assert got["content_r2_kernel"] == pytest.approx([0.2, 0.4], abs=1e-12)
     with pytest.raises(ValueError, match="checkpoints"):
         tr.mean_budget_curve([curve(0.1, 0.1), curve(0.1, 0.1)[:1]])
+
+
+def test_relative_variance_ratio_divides_the_rows_per_batch_size():
+    rows = [{"batch_size": b, "label": lab, "relative_variance": v}
+            for b, lab, v in ((8, "a", 2.0), (8, "ref", 4.0), (16, "a", 3.0), (16, "ref", 1.5),
+                              (32, "a", float("inf")), (32, "ref", float("inf")))]
+    r = tr.relative_variance_ratio(rows, "a", reference="ref")
+    # 2/4 and 3/1.5 are exact in binary floating point; inf/inf is undefined: NaN
+    assert list(r) == [8, 16, 32] and r[8] == 0.5 and r[16] == 2.0 and r[32] != r[32]
+    with pytest.raises(ValueError, match="label"):
+        tr.relative_variance_ratio(rows, "b", reference="ref")

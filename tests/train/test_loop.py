@@ -121,3 +121,48 @@ def test_prefetched_batches_follow_the_same_law_in_a_different_stream():
     with pytest.raises(ValueError, match="prefetch_steps"):
         tr.train(Spy(make_mlp_encoder(proc.dim_x, 2, hidden=(4,))), proc,
                  tr.TrainConfig(steps=2, batch_size=8, device="cpu", prefetch_steps=0))
+def test_make_and_train_is_make_method_then_train():
+    proc = generative.make_process("cs_p1.0", seed=0)
+    cfg = tr.TrainConfig(steps=5, batch_size=16, device="cpu", progress=False, log_every=1)
+    method, res = tr.make_and_train("vicreg", proc, cfg, seed=3, hidden=(8,))
+    ref = tr.make_method("vicreg", dim_in=proc.dim_x, hidden=(8,),
+                         dim_out=tr.representation_dim("vicreg", proc))
+    ref_res = tr.train(ref, proc, cfg, seed=3)
+    assert res.losses == ref_res.losses  # the same run, step by step: exact
+    for p, q in zip(method.parameters(), ref.parameters()):
+        assert torch.equal(p, q)
+
+
+def test_er_bound_of_method_is_the_linear_er_bound_on_embedded_pairs():
+    from mitheory import info
+
+    proc = generative.make_process("cs_p1.0", seed=0)
+    cfg = tr.TrainConfig(steps=5, batch_size=16, device="cpu", progress=False)
+    method, _ = tr.make_and_train("vicreg", proc, cfg, seed=0, hidden=(8,))
+    got = tr.er_bound_of_method(method, proc, n_fit=300, n_eval=200, seed_fit=1, seed_eval=2,
+                                seed=3)
+    # the same measurement composed by hand from the public pieces, same seeds: exact
+    h1f, h2f = tr.embed_pairs(method, proc, 300, seed=1)
+    h1e, h2e = tr.embed_pairs(method, proc, 200, seed=2)
+    b = info.mi_lower_bound_er_linear(h1f, h2f, h1e, h2e, seed=3)
+    assert got == {"er_bound": b.value, "er_bound_se": b.details["se_nats"],
+                   "entropy_knn": b.details["entropy_y_nats"],
+                   "entropy_gauss": info.entropy_gaussian_plugin(h2e).value}
+
+
+def test_fit_row_is_fit_and_evaluate_then_the_effective_rank():
+    from mitheory import stats
+    from mitheory.study import spawn
+
+    proc = generative.make_process("cs_p1.0", seed=0)
+    cfg = tr.TrainConfig(steps=5, batch_size=16, device="cpu", progress=False)
+    row = tr.fit_row("vicreg", proc, cfg, seed=(4, 1), n_eval=120, n_kernel_fit=60, hidden=(8,))
+    # the same cell composed by hand from the public pieces and the documented seed split
+    ss_train, ss_eval, ss_rank = spawn((4, 1), 3)
+    fit = tr.fit_and_evaluate("vicreg", proc, cfg, seed_train=ss_train, seed_eval=ss_eval,
+                              hidden=(8,), n_fit=120, n_eval=120, n_kernel_fit=60)
+    h, _ = tr.embed_samples(fit.method, proc, 120, seed=ss_rank)
+    assert row["content_r2_linear"] == fit.r2()["linear"]  # same runs: exact
+    assert row["content_r2_kernel"] == fit.r2()["kernel"]
+    assert row["effective_rank"] == stats.effective_rank(h) and row["dim_z"] == h.shape[1]
+    assert row["loss_curve"] == fit.train.losses

@@ -92,3 +92,40 @@ def test_warmup_cosine_rejects_bad_input(bad, match):
     kw = {"step": 0, "total": 10, "warmup": 2, "base_lr": 1.0, **bad}
     with pytest.raises(ValueError, match=match):
         warmup_cosine(**kw)
+
+
+def test_minimise_adam_matches_a_hand_written_adam_loop_and_records():
+    from mitheory.train import minimise
+
+    def quad(w):
+        return ((w - torch.tensor([1.0, -2.0], dtype=torch.float64)) ** 2).sum()
+
+    w = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+    recs = minimise(lambda: quad(w), [w], steps=7, lr=0.1, record_every=3,
+                    record=lambda s, v: {"step": s, "loss": float(v)})
+    ref = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+    opt, want = torch.optim.Adam([ref], lr=0.1), []
+    for s in range(8):  # the independent loop: record before the update at 0, 3, 6
+        loss = quad(ref)
+        if s % 3 == 0:
+            want.append({"step": s, "loss": float(loss)})
+        if s < 7:
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    assert torch.equal(w, ref) and recs == want  # same operations in the same order: exact
+
+
+def test_minimise_lbfgs_solves_a_quadratic():
+    from mitheory.train import minimise
+
+    a = torch.tensor([[3.0, 1.0], [1.0, 2.0]], dtype=torch.float64)
+    b = torch.tensor([1.0, -1.0], dtype=torch.float64)
+    w = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+    assert minimise(lambda: 0.5 * w @ a @ w - b @ w, [w], steps=50, lr=1,
+                    optimiser="lbfgs") == []
+    # the minimiser A^{-1} b; L-BFGS on a 2-d quadratic converges to round-off
+    assert torch.allclose(w.detach(), torch.linalg.solve(a, b), atol=1e-10)
+    with pytest.raises(ValueError, match="record"):
+        minimise(lambda: (w ** 2).sum(), [w], steps=2, lr=1, optimiser="lbfgs",
+                 record=lambda s, v: {})
