@@ -1173,6 +1173,55 @@ add("cauchy_combination", Entry(call("cauchy_combination", p_values=[0.2, 0.5]),
                                 arrays=("p_values",),
                                 extra=(("p_values > 1", "p_values",
                                         override({"p_values": [0.5, 1.5]})),)))
+# --- study measurements: representation entropies, reference comparisons, image schedules --
+add("representation_entropies", Entry(call("representation_entropies", z=lazy(lambda: X(40, 3))),
+                                      arrays=("z",), few={("z",): 1},
+                                      positive=("kernel_sigma", "knn_k"),
+                                      extra=(("unknown footing", "footings",
+                                              override({"footings": ("cube",)})),)))
+_CURVES = lazy(lambda: {"a": {"q": X(3, 2)}, "b": {"q": X(3, 2, 1)}})
+add("paired_reference_tests", Entry(call("paired_reference_tests", curves=_CURVES,
+                                         reference="a", steps=[1, 2]),
+                                    extra=(("reference not a method", "reference",
+                                            override({"reference": "c"})),
+                                           ("steps not increasing", "steps",
+                                            override({"steps": [2, 1]})),
+                                           ("curves inf", "curves", override(
+                                               {"curves": {"a": {"q": np.full((3, 2), np.inf)},
+                                                           "b": {"q": X(3, 2)}}})),
+                                           ("alpha>1", "alpha", override({"alpha": 1.5})))))
+_TESTS = lazy(lambda: api("paired_reference_tests")(
+    {"a": {"q": X(3, 2)}, "b": {"q": X(3, 2, 1)}}, "a", [1, 2]))
+add("family_vote", Entry(call("family_vote", tests=_TESTS, families={"f": ("q",)}),
+                         extra=(("families empty", "families", override({"families": {}})),
+                                ("family of an unknown quantity", "families",
+                                 override({"families": {"f": ("r",)}})),
+                                ("tests empty", "tests", override({"tests": []})))))
+add("checkpoint_mean_se", Entry(call("checkpoint_mean_se", curves=lazy(lambda: X(3, 2))),
+                                arrays=("curves",), array_variants=("inf", "ndim", "empty")))
+add("relative_trend_status", Entry(call("relative_trend_status", values=[2.0, 1.0, 0.99]),
+                                   extra=(("values nan", "values",
+                                           override({"values": [1.0, np.nan]})),
+                                          ("rel_tol<0", "rel_tol", override({"rel_tol": -0.1})))))
+add("interval_losses", Entry(call("interval_losses", logs=[[(0, 2.0), (1, 1.0)]], bounds=[0, 2]),
+                             extra=(("logs empty", "logs", override({"logs": []})),
+                                    ("loss nan", "logs", override({"logs": [[(0, np.nan)]]})),
+                                    ("bounds not increasing", "bounds",
+                                     override({"bounds": [2, 0]})))))
+add("held_out_source", Entry(call("held_out_source", dataset="imageworld", n_held_out=4,
+                                  batch_size=4, augment="", seed=0),
+                             positive=("n_held_out",), no_positive=("seed",),
+                             extra=(("no augment for a dataset", "augment",
+                                     override({"dataset": "cifar10:/x"})),)))
+add("train_on_schedule", Entry(
+    lambda: (api("train_on_schedule"), {
+        "method": IMG_METHOD(), "sampler": api("ImageWorld")(seed=0), "seed": 0,
+        "evaluate": lambda step, m: {}, "progress": False,
+        "schedule": __import__("types").SimpleNamespace(steps=2, n_checkpoints=1, batch_size=4,
+                                                        lr=1e-3, device="cpu")}),
+    no_positive=("seed",),
+    extra=(("schedule lacks fields", "schedule", override({"schedule": 3.0})),
+           ("evaluate not callable", "evaluate", override({"evaluate": 3.0})))))
 SKIP: dict[str, str] = {
     "IMAGE_SPECS": "constant tuple of dataset forms",
     "BOX_CONDITIONALS": "constant tuple of option names",

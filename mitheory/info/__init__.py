@@ -27,6 +27,7 @@ from mitheory.info._variational import (ConcatCritic, SeparableCritic, Variation
 from mitheory.info._er_bound import (ERBoundEstimator, GaussianDecoder, VMFDecoder,
                                      er_lower_bound, mi_lower_bound_er)
 from mitheory.info._linear_decoder import mi_lower_bound_er_linear
+from mitheory.info._representation import representation_entropies
 
 from mitheory.info import tasks  # noqa: E402  (public submodule)
 
@@ -70,4 +71,6 @@ __all__ = [
     "tasks",
     # _linear_decoder
     "mi_lower_bound_er_linear",
+    # _representation
+    "representation_entropies",
 ]

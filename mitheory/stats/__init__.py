@@ -44,6 +44,9 @@ from mitheory.stats._two_sample import (
     mmd_rbf,
     two_sample_test,
 )
+from mitheory.stats._convergence import relative_trend_status
+from mitheory.stats._reference import (checkpoint_mean_se, family_vote,
+                                       paired_reference_tests)
 
 __all__ = ["Correlation", "CORRELATION_METHODS", "DEFAULT_SIGMAS", "GeneralizationBound",
            "LinearProbe", "NORMALITY_METHODS", "NormalityTest", "PairedTest", "PLATEAU_TOL",
@@ -57,4 +60,6 @@ __all__ = ["Correlation", "CORRELATION_METHODS", "DEFAULT_SIGMAS", "Generalizati
            "median_bandwidth", "mmd_rbf", "normality_test", "normality_tests", "numerical_rank",
            "paired_test", "plateau_status", "project_samples", "r2_identifiability",
            "r2_identifiability_blocks", "r2_kernel", "r2_linear", "replicate_accuracy",
-           "trend_status", "two_sample_test"]
+           "trend_status", "two_sample_test",
+           "checkpoint_mean_se", "family_vote", "paired_reference_tests",
+           "relative_trend_status"]

@@ -28,6 +28,7 @@ from mitheory.train._image_eval import (CIRCULAR_FACTORS, FactorSplit, factor_ta
                                         knn_monitor, knn_predict, linear_probe)
 from mitheory.train._image_study import IMAGE_SPECS, sample_images, train_with_checkpoints
 from mitheory.stats import trend_status  # re-exported: the image studies' plateau rule
+from mitheory.train._image_study import held_out_source, interval_losses, train_on_schedule
 
 __all__ = [
     "BYOL", "CONCEPTS", "EMATarget", "ERBYOL", "ERGaussian", "FitResult", "InfoNCE", "MINC", "MMI",
@@ -45,4 +46,5 @@ __all__ = [
     "CIRCULAR_FACTORS", "FactorSplit", "factor_targets", "identifiability_summary",
     "image_identifiability", "trend_status",
     "IMAGE_SPECS", "sample_images", "train_with_checkpoints",
+    "held_out_source", "interval_losses", "train_on_schedule",
 ]
