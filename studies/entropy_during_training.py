@@ -38,14 +38,15 @@ import numpy as np
 
 from mitheory import info
 from mitheory import train as tr
-from mitheory.stats import (checkpoint_mean_se, even_checkpoints, family_vote,
-                            paired_reference_tests, relative_trend_status)
+from mitheory.stats import (checkpoint_mean_se, family_vote, paired_reference_tests,
+                            relative_trend_status)
 from mitheory.study import claim_verdict, parallel_map, run_study, spawn, subplots
 
 ESTIMATORS = ("logdet", "kl_upper", "bhattacharyya_lower", "knn")
 FAMILIES = {"logdet": ("logdet",), "pairwise": ("kl_upper", "bhattacharyya_lower"),
             "knn": ("knn",)}  # a family says "higher" only if all its quantities do
-FOOTINGS = tuple(f"{r}/{n}" for r in ("projector", "backbone") for n in ("isotropic", "sphere", "raw"))
+FOOTINGS = tuple(f"{r}/{n}" for r in ("projector", "backbone")
+                 for n in ("isotropic", "sphere", "raw"))  # representation/normalisation
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,9 @@ def train_cell(cfg: Config, name: str, trial: int) -> dict:
                     tr.embed_images(method, held_out, features=feat),
                     kernel_sigma=cfg.kernel_sigma, knn_k=cfg.knn_k).items()}
 
+    opts = {"sigma": cfg.er_sigma} if name.startswith("er_gaussian") else {}
     method = tr.make_image_method(name, width=cfg.width, stem=cfg.stem, projector=cfg.projector,
-                                  **{"sigma": cfg.er_sigma} if name.startswith("er_gaussian") else {})
+                                  **opts)
     res, history = tr.train_on_schedule(  # trial t: the same seed for every method (paired)
         method, sampler, evaluate, cfg, seed=spawn((cfg.seed, 2), cfg.n_trials)[trial],
         augment=augment, initial=True, log_every=5,

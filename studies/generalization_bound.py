@@ -152,8 +152,6 @@ def run(cfg: Config) -> dict:
     pool_size = 3 * max(cfg.label_budgets) * 10  # 3x the largest budget per class, 10 classes
     pool, test, n_classes, views, sampler, aug = _data(cfg, pool_size)
     at = stats.even_checkpoints(cfg.steps, cfg.n_checkpoints)
-    tcfg = tr.ImageTrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr,
-                               warmup_steps=cfg.steps // 10, device=cfg.device)
     points, runs = [], []
     for name in cfg.methods:
         def checkpoint(step, method):
@@ -163,8 +161,8 @@ def run(cfg: Config) -> dict:
             return {"test_accuracy_largest_budget": rows[-1]["test_accuracy"]}
 
         method = tr.make_image_method(name, width=cfg.width, projector=cfg.projector)
-        res, history = tr.train_with_checkpoints(method, sampler, tcfg, checkpoint, at=at,
-                                                 seed=(cfg.seed, 4), augment=aug)
+        res, history = tr.train_on_schedule(method, sampler, checkpoint, cfg, seed=(cfg.seed, 4),
+                                            augment=aug)
         trend = tr.trend_status([h["test_accuracy_largest_budget"] for h in history])
         runs.append({"method": name, "train": res.to_dict(), "history": history, "trend": trend})
     corr = _correlations(points, cfg)

@@ -30,7 +30,7 @@ from mitheory import train as tr
 from mitheory.cpa import cpa_from_resnet, exit_probability_mc, trace_cpa
 from mitheory.data import TwoViewAugment, shuffled_loader
 from mitheory.generative import ImageWorld
-from mitheory.stats import even_checkpoints, interval_means, normality_tests
+from mitheory.stats import even_checkpoints, normality_tests, relative_trend_status
 from mitheory.study import Threshold, as_generator, run_study, spawn, subplots, threshold_verdict
 
 
@@ -140,8 +140,6 @@ def run(cfg: Config) -> dict:
                  for s in specs}
     world_d = distances[source]
     at = even_checkpoints(cfg.steps, cfg.n_checkpoints)
-    tcfg = tr.ImageTrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr,
-                               warmup_steps=cfg.steps // 10, device=cfg.device)
     if cfg.train_on == "world":
         sampler, augment = ImageWorld(image_size=32, seed=WORLD_SEED), None
     else:
@@ -157,10 +155,10 @@ def run(cfg: Config) -> dict:
                                                        k=min(20, half))["accuracy"]}
 
             method = tr.make_image_method(name, width=cfg.width, projector=cfg.projector)
-            res, history = tr.train_with_checkpoints(method, sampler, tcfg, monitor, at=at,
-                                                     seed=(*ss_train, trial), augment=augment)
+            res, history = tr.train_on_schedule(method, sampler, monitor, cfg,
+                                                seed=(*ss_train, trial), augment=augment)
             # mean logged loss since the previous checkpoint (step k: the (k+1)-th update's loss)
-            for h, loss in zip(history, interval_means(*zip(*res.losses), [0, *at])):
+            for h, loss in zip(history, tr.interval_losses([res.losses], [0, *at])):
                 h["loss"] = loss
             cnet = trace_cpa(cpa_from_resnet(method.encoder.backbone).eval())
             sweep = noise_response(method, cnet, protos, cfg, (cfg.seed, 10 + trial))
@@ -171,9 +169,9 @@ def run(cfg: Config) -> dict:
                      for k, s in enumerate(cfg.exit_scales)]
             # plateau tolerances: 2% of the loss; kNN accuracy 0.03, about one binomial sd
             # of an accuracy near 0.5 on n_monitor / 2 = 200 images
-            trend = {k: tr.trend_status([h[k] for h in history], tol=tol)
-                     for k, tol in (("loss", 0.02 * abs(history[-1]["loss"])),
-                                    ("knn_accuracy", 0.03))}
+            trend = {"loss": relative_trend_status([h["loss"] for h in history]),
+                     "knn_accuracy": tr.trend_status([h["knn_accuracy"] for h in history],
+                                                     tol=0.03)}
             runs.append({"objective": name, "trial": trial, "train": res.to_dict(),
                          "history": history, "trend": trend, "sweep": sweep,
                          "exit_small_scales": dict(zip(map(str, cfg.exit_scales), exits))})
