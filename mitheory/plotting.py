@@ -310,3 +310,13 @@ def save_study(
             atomic_write_bytes(pth, buf.getvalue())
             written[ext] = pth
     return written
+
+
+def quantile_band(ax: Any, x: Sequence[float], samples: Any, *, q: tuple[float, float] = (0.25,
+                  0.75), fmt: str = "o-", alpha: float = 0.2, **kw: Any) -> Any:
+    """The median of ``samples`` (shape ``(len(x), n)``: ``n`` values per x) as a line, with the
+    band between the quantiles ``q`` shaded in its colour. Returns the line."""
+    s = np.asarray(samples, dtype=float)
+    line, = ax.plot(x, np.median(s, 1), fmt, **kw)
+    ax.fill_between(x, *np.quantile(s, q, 1), alpha=alpha, color=line.get_color())
+    return line

@@ -1222,6 +1222,60 @@ add("train_on_schedule", Entry(
     no_positive=("seed",),
     extra=(("schedule lacks fields", "schedule", override({"schedule": 3.0})),
            ("evaluate not callable", "evaluate", override({"evaluate": 3.0})))))
+# --- noise-scale measurements, checkpoint monitors and trends ---------------------------------
+_LIN = lazy(lambda: api("trace_cpa")(nn.Sequential(nn.Flatten(), nn.Linear(4, 2)).double()))
+add("pairwise_distances_vs_noise", Entry(call("pairwise_distances_vs_noise",
+                                              x=lazy(lambda: X(6, 4)), noise_scales=[0.1]),
+                                         arrays=("x",), array_variants=("nan", "inf"),
+                                         extra=(("one image", "x", override({"x": X(1, 4)})),
+                                                ("scale 0", "noise_scales",
+                                                 override({"noise_scales": [0.0]})))))
+add("largest_passing_scale", Entry(call("largest_passing_scale", scales=[1.0, 2.0],
+                                        pass_fraction=[1.0, 0.5], min_pass=0.75),
+                                   arrays=("pass_fraction",), array_variants=("nan", "ndim"),
+                                   extra=(("scales descending", "scales",
+                                           override({"scales": [2.0, 1.0]})),
+                                          ("unequal lengths", "scales",
+                                           override({"scales": [1.0]})))))
+
+
+def _noise_response_call():
+    net = _LIN()
+    return api("noise_response"), {
+        "embed": lambda x: net(x.double()).numpy(), "net": net,
+        "prototypes": T(2, 4).reshape(2, 1, 2, 2), "noise_scales": [0.1], "n_noise": 20,
+        "n_exit": 2, "tests": ("mardia",), "test_dim": 2, "seed": 0}
+
+
+add("noise_response", Entry(
+    _noise_response_call, no_positive=("seed",), no_options=("tests",),
+    extra=(("scale<0", "noise_scales", override({"noise_scales": [-0.1]})),
+           ("embed not callable", "embed", override({"embed": 3.0})),
+           ("seed not ints", "seed", override({"seed": "a"})))))
+add("exit_probability_by_scale", Entry(
+    lambda: (api("exit_probability_by_scale"), {
+        "net": _LIN(), "prototypes": T(2, 4).reshape(2, 1, 2, 2), "noise_scales": [0.1],
+        "n_samples": 2, "seed": 0}),
+    no_positive=("seed",),
+    extra=(("scale<0", "noise_scales", override({"noise_scales": [-0.1]})),
+           ("seed not ints", "seed", override({"seed": "a"})))))
+add("knn_checkpoint_monitor", Entry(call("knn_checkpoint_monitor",
+                                         images=lazy(lambda: T(8, 12).reshape(8, 3, 2, 2)),
+                                         labels=[0, 1] * 4),
+                                    extra=(("labels short", "labels",
+                                            override({"labels": [0, 1]})),)))
+add("add_interval_losses", Entry(call("add_interval_losses", history=lazy(lambda: [{"step": 2}]),
+                                      losses=[(0, 2.0), (1, 1.0)]),
+                                 extra=(("history empty", "history", override({"history": []})),
+                                        ("loss nan", "losses",
+                                         override({"losses": [(0, np.nan), (1, 1.0)]})))))
+add("checkpoint_trends", Entry(call("checkpoint_trends",
+                                    history=lazy(lambda: [{"step": 1, "a": 0.1},
+                                                          {"step": 2, "a": 0.2}]),
+                                    losses=[(0, 2.0), (1, 1.0)], tols={"a": 0.1}),
+                               extra=(("tols of a missing key", "tols",
+                                       override({"tols": {"b": 0.1}})),
+                                      ("rel_tol<0", "rel_tol", override({"rel_tol": -1.0})))))
 SKIP: dict[str, str] = {
     "IMAGE_SPECS": "constant tuple of dataset forms",
     "BOX_CONDITIONALS": "constant tuple of option names",

@@ -33,6 +33,7 @@ from mitheory.cpa._output_law import (
 )
 from mitheory.cpa._regions import RegionMap, region_affine_map, region_code
 from mitheory.cpa._trace import CPANetwork, NotCPAError, trace_cpa
+from mitheory.cpa._noise_response import exit_probability_by_scale, noise_response
 
 __all__ = [
     "Abs",
@@ -65,4 +66,6 @@ __all__ = [
     "regions_on_segment",
     "sample_output_law",
     "trace_cpa",
+    "exit_probability_by_scale",
+    "noise_response",
 ]

@@ -29,6 +29,8 @@ from mitheory.train._image_eval import (CIRCULAR_FACTORS, FactorSplit, factor_ta
 from mitheory.train._image_study import IMAGE_SPECS, sample_images, train_with_checkpoints
 from mitheory.stats import trend_status  # re-exported: the image studies' plateau rule
 from mitheory.train._image_study import held_out_source, interval_losses, train_on_schedule
+from mitheory.train._image_study import (add_interval_losses, checkpoint_trends,
+                                         knn_checkpoint_monitor)
 
 __all__ = [
     "BYOL", "CONCEPTS", "EMATarget", "ERBYOL", "ERGaussian", "FitResult", "InfoNCE", "MINC", "MMI",
@@ -47,4 +49,5 @@ __all__ = [
     "image_identifiability", "trend_status",
     "IMAGE_SPECS", "sample_images", "train_with_checkpoints",
     "held_out_source", "interval_losses", "train_on_schedule",
+    "add_interval_losses", "checkpoint_trends", "knn_checkpoint_monitor",
 ]

@@ -9,12 +9,14 @@ import numpy as np
 import torch
 
 from mitheory._rng import Seed, as_generator, spawn
-from mitheory._validate import check_int, check_option
+from mitheory._validate import check_int, check_labels, check_option
 from mitheory.data import (RECIPES, CIFARDataset, ImageFolderDataset, TwoViewAugment,
                            parse_dataset_spec, shuffled_loader)
 from mitheory.generative import ImageWorld
-from mitheory.stats import even_checkpoints, interval_means
+from mitheory.stats import (even_checkpoints, interval_means, relative_trend_status,
+                            trend_status)
 from mitheory.train._image import ImageTrainConfig, init_image_method_, train_images
+from mitheory.train._image_eval import knn_monitor
 from mitheory.train._loop import TrainResult, resolve_device
 from mitheory.train._method import SSLMethod
 
@@ -199,3 +201,76 @@ def train_on_schedule(method: SSLMethod, sampler: ImageWorld | Iterable,
     at = even_checkpoints(s.steps, s.n_checkpoints)
     return train_with_checkpoints(method, sampler, cfg, evaluate, at=[0, *at] if initial else at,
                                   seed=seed, augment=augment)
+
+
+def knn_checkpoint_monitor(images: torch.Tensor, labels: Any, *, k: int = 20
+                           ) -> tuple[Callable[[int, SSLMethod], dict], float]:
+    """A checkpoint ``evaluate(step, method)`` for :func:`train_with_checkpoints`: the
+    weighted-kNN accuracy (:func:`knn_monitor`) fitted on the first half of the labelled
+    ``images`` and scored on the second half, with ``k`` capped at the half size.
+
+    Returns ``(evaluate, chance)``: ``evaluate`` gives ``{"knn_accuracy": accuracy}``;
+    ``chance`` is the majority-class share of the scored half (the accuracy of always
+    guessing the most frequent class).
+
+    Raises
+    ------
+    ValueError
+        Fewer than 2 images, images and labels of different lengths, or ``k`` < 1.
+    """
+    y = check_labels(labels, "labels")
+    check_int(k, "k", minimum=1)
+    if len(images) != len(y) or len(y) < 2:
+        raise ValueError(f"images and labels must have the same length >= 2, got {len(images)} "
+                         f"and {len(y)}")
+    half = len(y) // 2
+    chance = float(np.bincount(y[half:]).max() / len(y[half:]))
+
+    def evaluate(step: int, method: SSLMethod) -> dict:
+        return {"knn_accuracy": knn_monitor(method, images[:half], y[:half], images[half:],
+                                            y[half:], k=min(k, half))["accuracy"]}
+
+    return evaluate, chance
+
+
+def add_interval_losses(history: list[dict], losses: Iterable[tuple[int, float]]) -> list[dict]:
+    """Write into each checkpoint of ``history`` (rows with a ``step``, in training order) its
+    ``"loss"``: the mean logged loss since the previous checkpoint (from step 0), from one
+    run's ``TrainResult.losses`` (:func:`interval_losses`). Returns ``history``.
+
+    Raises
+    ------
+    ValueError
+        An empty history, or a row without ``step`` (and the errors of :func:`interval_losses`).
+    """
+    if not history or any("step" not in h for h in history):
+        raise ValueError("history must hold checkpoint rows with a 'step', in training order")
+    log = list(losses)
+    if not log or not np.all(np.isfinite([v for _, v in log])):
+        raise ValueError("losses must be a non-empty (step, loss) log of finite losses")
+    for h, loss in zip(history, interval_losses([log], [0, *(h["step"] for h in history)])):
+        h["loss"] = loss
+    return history
+
+
+def checkpoint_trends(history: list[dict], losses: Iterable[tuple[int, float]], *,
+                      tols: dict[str, float], rel_tol: float = 0.02) -> dict[str, str]:
+    """Plateau status of one run's budget curves: the loss and the checkpoint quantities.
+
+    Writes each checkpoint's ``"loss"`` into ``history`` (:func:`add_interval_losses`), then
+    returns ``{"loss": relative_trend_status(losses, rel_tol), key: trend_status(history[key],
+    tol) for key, tol in tols}`` (a loss has no natural scale, so its tolerance is relative;
+    a quantity such as an accuracy gets an absolute one).
+
+    Raises
+    ------
+    ValueError
+        A key of ``tols`` missing from a checkpoint, a negative tolerance, and the errors of
+        :func:`add_interval_losses`.
+    """
+    add_interval_losses(history, losses)
+    missing = [k for k in tols if any(k not in h for h in history)]
+    if missing:
+        raise ValueError(f"tols names quantities {missing} that are not in every checkpoint")
+    return {"loss": relative_trend_status([h["loss"] for h in history], rel_tol=rel_tol),
+            **{k: trend_status([h[k] for h in history], tol=t) for k, t in tols.items()}}

@@ -110,3 +110,27 @@ def test_held_out_source_of_the_world_is_a_fresh_render_with_the_stated_seeds():
     assert torch.equal(held, ref.render(ref.sample_factors(5, seed=(7, 1))))  # exact
     with pytest.raises(ValueError, match="augment"):
         tr.held_out_source("cifar10:/nowhere", n_held_out=5, batch_size=4, augment="", seed=0)
+
+
+def test_knn_checkpoint_monitor_fits_the_first_half_and_scores_the_second():
+    x, y = tr.sample_images("world", 40, seed=3)
+    m = tr.make_image_method("simclr", width=2, projector="8-8")
+    evaluate, chance = tr.knn_checkpoint_monitor(x, y, k=5)
+    want = tr.knn_monitor(m, x[:20], y[:20], x[20:], y[20:], k=5)["accuracy"]  # by hand
+    assert evaluate(0, m) == {"knn_accuracy": want}
+    assert chance == np.bincount(y[20:]).max() / 20  # majority class of the scored half
+    with pytest.raises(ValueError, match="same length"):
+        tr.knn_checkpoint_monitor(x, y[:10])
+
+
+def test_checkpoint_trends_and_interval_losses():
+    losses = [(0, 4.0), (1, 2.0), (2, 1.0), (3, 1.01)]
+    hist = [{"step": 2, "acc": 0.5}, {"step": 4, "acc": 0.52}]
+    trend = tr.checkpoint_trends(hist, losses, tols={"acc": 0.03})
+    # interval means by hand: steps [0, 2) -> (4 + 2) / 2, [2, 4) -> (1 + 1.01) / 2
+    assert [h["loss"] for h in hist] == pytest.approx([3.0, 1.005], abs=1e-12)
+    assert trend == {"loss": "still falling", "acc": "plateaued"}  # 66% drop; 0.02 <= 0.03
+    with pytest.raises(ValueError, match="tols"):
+        tr.checkpoint_trends([{"step": 2}], losses, tols={"acc": 0.1})
+    with pytest.raises(ValueError, match="history"):
+        tr.add_interval_losses([], losses)
