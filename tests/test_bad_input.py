@@ -1276,6 +1276,26 @@ add("checkpoint_trends", Entry(call("checkpoint_trends",
                                extra=(("tols of a missing key", "tols",
                                        override({"tols": {"b": 0.1}})),
                                       ("rel_tol<0", "rel_tol", override({"rel_tol": -1.0})))))
+add("stratified_prefix", Entry(call("stratified_prefix", labels=[0, 1, 0, 1], n_classes=2,
+                                    per_class=1),
+                               extra=(("class short", "per_class", override({"per_class": 3})),)))
+_YP, _YT = [0, 1] * 10, [0, 1] * 5
+add("probe_gaps_and_bounds", Entry(
+    call("probe_gaps_and_bounds", h_pool=lazy(lambda: X(20, 2)), y_pool=_YP,
+         h_test=lazy(lambda: X(10, 2, 1)), y_test=_YT, h_view_a=lazy(lambda: X(8, 2, 2)),
+         h_view_b=lazy(lambda: X(8, 2, 3)), n_classes=2, label_budgets=[3], n_mc=2, seed=0),
+    arrays=("h_pool", "h_test"), array_variants=("nan", "ndim"), no_positive=("seed",),
+    extra=(("budgets empty", "label_budgets", override({"label_budgets": []})),
+           ("seed not ints", "seed", override({"seed": "a"})))))
+add("correlations_with", Entry(call("correlations_with", xs=lazy(lambda: {"a": X(20, 1)[:, 0]}),
+                                    y=lazy(lambda: X(20, 1, 1)[:, 0]), n_boot=20, seed=0),
+                               no_positive=("seed",),
+                               extra=(("xs empty", "xs", override({"xs": {}})),)))
+add("labelled_probe_data", Entry(call("labelled_probe_data", dataset="imageworld", n_pool=4,
+                                      n_test=2, n_unlabelled=2, batch_size=2, augment="vicreg",
+                                      seed=0),
+                                 positive=("n_pool", "n_unlabelled"), no_positive=("seed",),
+                                 no_options=("augment",)))
 SKIP: dict[str, str] = {
     "IMAGE_SPECS": "constant tuple of dataset forms",
     "BOX_CONDITIONALS": "constant tuple of option names",
@@ -1339,6 +1359,7 @@ SKIP: dict[str, str] = {
     "normal_cdf": "elementwise numpy transform (NaN in, NaN out is the numpy contract)",
     "wiggly_x": "elementwise numpy transform (NaN in, NaN out is the numpy contract)",
     "wiggly_y": "elementwise numpy transform (NaN in, NaN out is the numpy contract)",
+    "DISTANCE_QUANTILES": "constant tuple of quantile levels",
 }
 
 # ---------------------------------------------------------------------------------------------

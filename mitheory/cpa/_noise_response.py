@@ -9,19 +9,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from mitheory._rng import as_generator, spawn
+from mitheory._rng import as_generator, seed_tuple, spawn
 from mitheory._validate import check_array, check_int, check_positive
 from mitheory.cpa._boundary import exit_probability_mc
 from mitheory.stats import normality_tests
-
-
-def _seed_tuple(seed: Any) -> tuple[int, ...]:
-    """``seed`` as a tuple of ints, so child streams ``(*seed, j)`` can be named."""
-    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
-        return (int(seed),)
-    if isinstance(seed, tuple) and seed and all(isinstance(s, (int, np.integer)) for s in seed):
-        return tuple(int(s) for s in seed)
-    raise TypeError(f"seed must be an int or a tuple of ints, got {seed!r}")
 
 
 def _scales(scales: Sequence[float], name: str) -> list[float]:
@@ -96,8 +87,8 @@ def noise_response(embed: Callable[[torch.Tensor], np.ndarray], net: Any,
     scales = _scales(noise_scales, "noise_scales")
     check_int(n_noise, "n_noise", minimum=1)
     check_int(n_exit, "n_exit", minimum=1)
-    base = _seed_tuple(seed)
-    exit_base = _seed_tuple(exit_seed)
+    base = seed_tuple(seed)
+    exit_base = seed_tuple(exit_seed)
     if exit_scales:
         _scales(exit_scales, "exit_scales")
     if not isinstance(prototypes, torch.Tensor) or prototypes.ndim < 2 or len(prototypes) == 0:
@@ -144,7 +135,7 @@ def exit_probability_by_scale(net: Any, prototypes: torch.Tensor, noise_scales: 
     """
     scales = _scales(noise_scales, "noise_scales")
     check_int(n_samples, "n_samples", minimum=1)
-    base = _seed_tuple(seed)
+    base = seed_tuple(seed)
     return {str(s): exit_probability_mc(net, prototypes, s**2, n_samples=n_samples,
                                         seed=(*base, k)).estimate.mean()
             for k, s in enumerate(scales)}

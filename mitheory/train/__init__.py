@@ -30,7 +30,7 @@ from mitheory.train._image_study import IMAGE_SPECS, sample_images, train_with_c
 from mitheory.stats import trend_status  # re-exported: the image studies' plateau rule
 from mitheory.train._image_study import held_out_source, interval_losses, train_on_schedule
 from mitheory.train._image_study import (add_interval_losses, checkpoint_trends,
-                                         knn_checkpoint_monitor)
+                                         knn_checkpoint_monitor, labelled_probe_data)
 
 __all__ = [
     "BYOL", "CONCEPTS", "EMATarget", "ERBYOL", "ERGaussian", "FitResult", "InfoNCE", "MINC", "MMI",
@@ -50,4 +50,5 @@ __all__ = [
     "IMAGE_SPECS", "sample_images", "train_with_checkpoints",
     "held_out_source", "interval_losses", "train_on_schedule",
     "add_interval_losses", "checkpoint_trends", "knn_checkpoint_monitor",
+    "labelled_probe_data",
 ]

@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from mitheory._rng import Seed, as_generator, spawn
+from mitheory._rng import Seed, as_generator, int_seed, spawn
 from mitheory._validate import check_int, check_labels, check_option
-from mitheory.data import (RECIPES, CIFARDataset, ImageFolderDataset, TwoViewAugment,
-                           parse_dataset_spec, shuffled_loader)
+from mitheory.data import (RECIPES, ArrayDataset, CIFARDataset, ImageFolderDataset,
+                           TwoViewAugment, parse_dataset_spec, shuffled_loader)
 from mitheory.generative import ImageWorld
 from mitheory.stats import (even_checkpoints, interval_means, relative_trend_status,
                             trend_status)
@@ -274,3 +274,63 @@ def checkpoint_trends(history: list[dict], losses: Iterable[tuple[int, float]], 
         raise ValueError(f"tols names quantities {missing} that are not in every checkpoint")
     return {"loss": relative_trend_status([h["loss"] for h in history], rel_tol=rel_tol),
             **{k: trend_status([h[k] for h in history], tol=t) for k, t in tols.items()}}
+
+
+def labelled_probe_data(dataset: str, *, n_pool: int, n_test: int, n_unlabelled: int,
+                        batch_size: int, augment: str, seed: int) -> tuple:
+    """Data of a probe-generalization study: a labelled pool, labelled test images, unlabelled
+    view pairs and the SSL training source.
+
+    ``dataset`` is ``"imageworld"`` (``ImageWorld(image_size=32, seed=(seed, 1))``, class =
+    shape: fresh renders for the pool and test, rendered view pairs, the world as sampler),
+    ``"cifar10:PATH"`` (pool from the training pickles, test from the test pickle) or
+    ``"imagefolder:PATH"`` (a seeded 20% test split). On a dataset the pool, the unlabelled
+    images and the test images are drawn without replacement (capped at the split's size),
+    the view pairs made by ``TwoViewAugment(augment)`` and the sampler is a loader shuffled
+    with ``seed``. Streams: ``spawn((seed, 0), 5)`` = (pool, test, unlabelled, views, split).
+
+    Returns
+    -------
+    tuple
+        ``((x_pool, y_pool), (x_test, y_test), n_classes, (x_view_a, x_view_b), sampler,
+        augment)`` (images float in [0, 1], NCHW; ``augment`` ``None`` for the world).
+
+    Raises
+    ------
+    ValueError
+        An unknown ``dataset`` form, or a count < 1.
+    """
+    for name, v in (("n_pool", n_pool), ("n_test", n_test), ("n_unlabelled", n_unlabelled),
+                    ("batch_size", batch_size)):
+        check_int(v, name, minimum=1)
+    ss_pool, ss_test, ss_unlab, ss_views, ss_split = spawn((seed, 0), 5)
+    kind, path = parse_dataset_spec(dataset, ("imageworld", "cifar10:PATH", "imagefolder:PATH"))
+    if kind == "imageworld":
+        world = ImageWorld(image_size=32, seed=(seed, 1))
+        draw = [world.sample_factors(k, seed=s) for k, s in
+                ((n_pool, ss_pool), (n_test, ss_test))]
+        pairs = world.sample_pairs(n_unlabelled, seed=ss_unlab)
+        return ((world.render(draw[0]), world.labels(draw[0]).numpy()),
+                (world.render(draw[1]), world.labels(draw[1]).numpy()), world.n_classes,
+                (pairs.x, pairs.x_tilde), world, None)
+    check_option(augment, "augment", RECIPES)
+    if kind == "cifar10":
+        tr_set, te_set = CIFARDataset(path, train=True), CIFARDataset(path, train=False)
+        x_tr, y_tr = tr_set.data, tr_set.targets.numpy()
+        x_te, y_te = te_set.data, te_set.targets.numpy()
+    else:
+        folder = ImageFolderDataset(path, size=32)
+        x_all = torch.stack([folder[i][0] for i in range(len(folder))])
+        y_all, perm = np.asarray(folder.targets), as_generator(ss_split).permutation(len(folder))
+        cut = len(perm) // 5  # a seeded 20% test split
+        x_tr, y_tr = x_all[perm[cut:]], y_all[perm[cut:]]
+        x_te, y_te = x_all[perm[:cut]], y_all[perm[:cut]]
+    x_tr, x_te = x_tr.float() / 255, x_te.float() / 255
+    pick = as_generator(ss_pool).choice(len(x_tr), min(n_pool, len(x_tr)), replace=False)
+    aug = TwoViewAugment(augment, 32)
+    idx = as_generator(ss_unlab).choice(len(x_tr), n_unlabelled, replace=False)
+    views = aug(x_tr[idx], torch.Generator().manual_seed(int_seed(ss_views)))
+    te = as_generator(ss_test).choice(len(x_te), min(n_test, len(x_te)), replace=False)
+    loader = shuffled_loader(ArrayDataset(x_tr, y_tr, layout="NCHW"), batch_size, seed)
+    return ((x_tr[pick], y_tr[pick]), (x_te[te], y_te[te]), int(y_tr.max()) + 1, views, loader,
+            aug)

@@ -4,6 +4,7 @@ import torch
 
 from mitheory import train as tr
 from mitheory.generative import ImageWorld
+from mitheory.study import spawn as tr_spawn
 
 
 def test_history_has_one_row_per_checkpoint_and_the_method_at_that_step():
@@ -134,3 +135,18 @@ def test_checkpoint_trends_and_interval_losses():
         tr.checkpoint_trends([{"step": 2}], losses, tols={"acc": 0.1})
     with pytest.raises(ValueError, match="history"):
         tr.add_interval_losses([], losses)
+
+
+def test_labelled_probe_data_on_the_world_uses_its_documented_streams():
+    pool, test, k, views, sampler, aug = tr.labelled_probe_data(
+        "imageworld", n_pool=12, n_test=6, n_unlabelled=4, batch_size=2, augment="vicreg",
+        seed=0)
+    world = ImageWorld(image_size=32, seed=(0, 1))
+    ss = tr_spawn((0, 0), 5)
+    f = world.sample_factors(12, seed=ss[0])  # the pool's stream, by hand
+    assert torch.equal(pool[0], world.render(f)) and (pool[1] == world.labels(f).numpy()).all()
+    assert len(test[0]) == 6 and views[0].shape == views[1].shape == (4, 3, 32, 32)
+    assert k == world.n_classes and aug is None and isinstance(sampler, ImageWorld)
+    with pytest.raises(ValueError, match="n_pool"):
+        tr.labelled_probe_data("imageworld", n_pool=0, n_test=6, n_unlabelled=4,
+                               batch_size=2, augment="vicreg", seed=0)
