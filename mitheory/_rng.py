@@ -5,6 +5,7 @@ Library code never touches global RNG state; only study entry points call ``seed
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import numpy as np
 import torch
@@ -79,3 +80,14 @@ def seed_everything(seed: int, *, deterministic: bool = True) -> None:
     torch.manual_seed(seed)
     if deterministic:
         torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def seed_tuple(seed: Any) -> tuple[int, ...]:
+    """``seed`` (an int or a non-empty tuple of ints) as a tuple, so that child streams can be
+    named ``(*seed, j)``; anything else is a TypeError naming ``seed``."""
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        return (int(seed),)
+    if isinstance(seed, tuple) and seed and all(
+            isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in seed):
+        return tuple(int(s) for s in seed)
+    raise TypeError(f"seed must be an int or a tuple of ints, got {seed!r}")

@@ -347,6 +347,8 @@ def dodged_errorbars(ax: Any, rows: Sequence[Mapping[str, Any]], x: str, y: str,
     ax.set_xscale("log")
     ax.set_xticks(ticks, [str(t) for t in ticks], minor=False)
     ax.minorticks_off()
+
+
 def errorbar_rows(ax: Any, x: Sequence[float], rows: Sequence[Mapping[str, Any]],
                   keys: Mapping[str, str]) -> None:
     """Mean +- sd of summary rows against ``x``: one errorbar line per ``label -> key`` of
@@ -383,3 +385,13 @@ def barh_rows(ax: Any, labels: Sequence[str], rows: Sequence[Mapping[str, Any]],
     for i, note in enumerate(notes or ()):
         ax.text(0.02, i, note, va="center", fontsize=7)
     ax.tick_params(axis="y", labelsize=7)
+
+
+def quantile_band(ax: Any, x: Sequence[float], samples: Any, *, q: tuple[float, float] = (0.25,
+                  0.75), fmt: str = "o-", alpha: float = 0.2, **kw: Any) -> Any:
+    """The median of ``samples`` (shape ``(len(x), n)``: ``n`` values per x) as a line, with the
+    band between the quantiles ``q`` shaded in its colour. Returns the line."""
+    s = np.asarray(samples, dtype=float)
+    line, = ax.plot(x, np.median(s, 1), fmt, **kw)
+    ax.fill_between(x, *np.quantile(s, q, 1), alpha=alpha, color=line.get_color())
+    return line

@@ -284,6 +284,8 @@ def torch_seeded(seed: int) -> Iterator[None]:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         yield
+
+
 @lru_cache(maxsize=16)
 def cached_process(name: str, seed: int | tuple[int, ...]) -> Any:
     """``generative.make_process(name, seed=int_seed(seed))``, built once per ``(name, seed)``

@@ -23,15 +23,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-import torch
 
 from mitheory import stats
 from mitheory import train as tr
-from mitheory.data import (ArrayDataset, CIFARDataset, ImageFolderDataset, TwoViewAugment,
-                           parse_dataset_spec, shuffled_loader)
-from mitheory.generative import ImageWorld
-from mitheory.study import (Threshold, as_generator, int_seed, run_study, spawn, subplots,
-                            threshold_verdict)
+from mitheory.study import Threshold, run_study, subplots, threshold_verdict
 
 PAPER_R = 0.9633  # Fig. 5 (right) of the paper: Pearson r of its bound vs the gap, CIFAR-10
 BOUNDS = ("ssl_vicreg", "rademacher", "pac_bayes")
@@ -75,99 +70,31 @@ C11_RULES = (
               key="ci_low_ssl_minus_best"))
 
 
-def _data(cfg: Config, n_pool: int):
-    """Labelled pool, test images, unlabelled view pairs and the SSL sampler (+ its augment)."""
-    ss_pool, ss_test, ss_unlab, ss_views, ss_split = spawn((cfg.seed, 0), 5)
-    if cfg.dataset == "imageworld":
-        world = ImageWorld(image_size=32, seed=(cfg.seed, 1))
-        draw = [world.sample_factors(k, seed=s) for k, s in
-                ((n_pool, ss_pool), (cfg.n_test, ss_test))]
-        pairs = world.sample_pairs(cfg.n_unlabelled, seed=ss_unlab)
-        return ((world.render(draw[0]), world.labels(draw[0]).numpy()),
-                (world.render(draw[1]), world.labels(draw[1]).numpy()), world.n_classes,
-                (pairs.x, pairs.x_tilde), world, None)
-    kind, path = parse_dataset_spec(cfg.dataset, ("imageworld", "cifar10:PATH",
-                                                  "imagefolder:PATH"))
-    if kind == "cifar10":
-        tr_set, te_set = CIFARDataset(path, train=True), CIFARDataset(path, train=False)
-        x_tr, y_tr, x_te, y_te = tr_set.data, tr_set.targets.numpy(), te_set.data, \
-            te_set.targets.numpy()
-    else:
-        folder = ImageFolderDataset(path, size=32)
-        x_all = torch.stack([folder[i][0] for i in range(len(folder))])
-        y_all, perm = np.asarray(folder.targets), as_generator(ss_split).permutation(len(folder))
-        cut = len(perm) // 5  # a seeded 20% test split
-        x_tr, y_tr, x_te, y_te = x_all[perm[cut:]], y_all[perm[cut:]], x_all[perm[:cut]], \
-            y_all[perm[:cut]]
-    x_tr, x_te = x_tr.float() / 255, x_te.float() / 255
-    pick = as_generator(ss_pool).choice(len(x_tr), min(n_pool, len(x_tr)), replace=False)
-    aug = TwoViewAugment(cfg.augment, 32)
-    idx = as_generator(ss_unlab).choice(len(x_tr), cfg.n_unlabelled, replace=False)
-    views = aug(x_tr[idx], torch.Generator().manual_seed(int_seed(ss_views)))
-    te = as_generator(ss_test).choice(len(x_te), min(cfg.n_test, len(x_te)), replace=False)
-    loader = shuffled_loader(ArrayDataset(x_tr, y_tr, layout="NCHW"), cfg.batch_size, cfg.seed)
-    return ((x_tr[pick], y_tr[pick]), (x_te[te], y_te[te]), int(y_tr.max()) + 1, views, loader,
-            aug)
-
-
-def _stratified(labels: np.ndarray, n_classes: int, per_class: int) -> np.ndarray:
-    """Indices of the first ``per_class`` images of every class (budgets are nested)."""
-    out = [np.flatnonzero(labels == c)[:per_class] for c in range(n_classes)]
-    short = [c for c, i in enumerate(out) if len(i) < per_class]
-    if short:
-        raise ValueError(f"label_budgets: class(es) {short} have fewer than {per_class} images "
-                         "in the labelled pool")
-    return np.concatenate(out)
-
-
-def _points(method, cfg, pool, test, n_classes, views) -> list[dict]:
-    """Probe, gap and the three bounds at every label budget, for one encoder state."""
-    h_pool, h_test = tr.embed_images(method, pool[0]), tr.embed_images(method, test[0])
-    h_a, h_b = tr.embed_images(method, views[0]), tr.embed_images(method, views[1])
-    rows = []
-    for b in cfg.label_budgets:
-        i = _stratified(pool[1], n_classes, b)
-        h, y = h_pool[i], pool[1][i]
-        probe = stats.fit_linear_probe(h, y, n_classes=n_classes, c=cfg.probe_c)
-        train_ce, test_ce = probe.cross_entropy(h, y), probe.cross_entropy(h_test, test[1])
-        pred = np.argmax(probe.standardize(h_test) @ probe.weight.T + probe.bias, axis=1)
-        bounds = [stats.generalization_bound_ssl(probe, h, y, h_a, h_b, delta=cfg.delta),
-                  stats.generalization_bound_rademacher(probe, h, y, delta=cfg.delta),
-                  stats.generalization_bound_pac_bayes(probe, h, y, delta=cfg.delta,
-                                                       n_mc=cfg.n_mc, seed=(cfg.seed, 2, b))]
-        rows.append({"per_class": b, "n": len(y), "train_ce": train_ce, "test_ce": test_ce,
-                     "gap": test_ce - train_ce, "test_accuracy": float(np.mean(pred == test[1])),
-                     "bounds": {bd.name: bd.to_dict() for bd in bounds}})
-    return rows
-
-
-def _correlations(points: list[dict], cfg: Config) -> dict:
-    gap = [p["gap"] for p in points]
-    return {name: {m: stats.correlation([p["bounds"][name]["gap_bound"] for p in points], gap,
-                                        method=m, n_boot=cfg.n_boot, seed=(cfg.seed, 3)).to_dict()
-                   for m in ("pearson", "spearman")} for name in BOUNDS}
-
-
 def run(cfg: Config) -> dict:
-    pool_size = 3 * max(cfg.label_budgets) * 10  # 3x the largest budget per class, 10 classes
-    pool, test, n_classes, views, sampler, aug = _data(cfg, pool_size)
-    at = stats.even_checkpoints(cfg.steps, cfg.n_checkpoints)
-    tcfg = tr.ImageTrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr,
-                               warmup_steps=cfg.steps // 10, device=cfg.device)
+    pool, test, n_classes, views, sampler, aug = tr.labelled_probe_data(
+        cfg.dataset, n_pool=3 * max(cfg.label_budgets) * 10,  # 3x the largest budget, 10 classes
+        n_test=cfg.n_test, n_unlabelled=cfg.n_unlabelled, batch_size=cfg.batch_size,
+        augment=cfg.augment, seed=cfg.seed)
     points, runs = [], []
     for name in cfg.methods:
-        def checkpoint(step, method):
-            rows = _points(method, cfg, pool, test, n_classes, views)
+        def checkpoint(step, method):  # probe, gap and the three bounds at every label budget
+            h = [tr.embed_images(method, x) for x in (pool[0], test[0], *views)]
+            rows = stats.probe_gaps_and_bounds(
+                h[0], pool[1], h[1], test[1], h[2], h[3], n_classes=n_classes,
+                label_budgets=cfg.label_budgets, c=cfg.probe_c, delta=cfg.delta, n_mc=cfg.n_mc,
+                seed=(cfg.seed, 2))
             points.extend({"method": name, "step": step, **r} for r in rows)
             print(f"{name} step {step}: gaps " + ", ".join(f"{r['gap']:.3f}" for r in rows))
             return {"test_accuracy_largest_budget": rows[-1]["test_accuracy"]}
 
         method = tr.make_image_method(name, width=cfg.width, projector=cfg.projector)
-        res, history = tr.train_with_checkpoints(method, sampler, tcfg, checkpoint, at=at,
-                                                 seed=(cfg.seed, 4), augment=aug)
+        res, history = tr.train_on_schedule(method, sampler, checkpoint, cfg, seed=(cfg.seed, 4),
+                                            augment=aug)
         trend = tr.trend_status([h["test_accuracy_largest_budget"] for h in history])
         runs.append({"method": name, "train": res.to_dict(), "history": history, "trend": trend})
-    corr = _correlations(points, cfg)
+    gap = [p["gap"] for p in points]
+    corr = stats.correlations_with({b: [p["bounds"][b]["gap_bound"] for p in points]
+                                    for b in BOUNDS}, gap, n_boot=cfg.n_boot, seed=(cfg.seed, 3))
     r_sup = {b: corr[b]["pearson"]["r"] for b in BOUNDS[1:]}
     best = max(r_sup, key=r_sup.get)
     ssl = corr["ssl_vicreg"]["pearson"]
@@ -187,7 +114,8 @@ def run(cfg: Config) -> dict:
               ", ".join(f"{k} {v}" for k, v in trends.items()) +
               "; the points share encoders, so the CIs assume an independence they lack")
     return {"protocol": "reconstructed", "dataset": cfg.dataset, "n_classes": n_classes,
-            "checkpoints": at, "paper_pearson_r": PAPER_R, "points": points, "runs": runs,
+            "checkpoints": stats.even_checkpoints(cfg.steps, cfg.n_checkpoints),
+            "paper_pearson_r": PAPER_R, "points": points, "runs": runs,
             "correlations": corr, "fraction_bound_above_gap": valid, "claims": [claim]}
 
 

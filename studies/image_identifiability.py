@@ -66,16 +66,11 @@ def run(cfg: Config) -> dict:
         ev = tr.image_identifiability(method, world, split, n_kernel_fit=cfg.n_kernel_fit,
                                       seed=ss_kernel, **kw)
         return {**ev, **tr.identifiability_summary(ev, world, ev.get("style_from_content")
-                                                   or baseline)}
+                                                   or rand["style_from_content"])}
 
     # the random encoder is every objective's start (train_images spawns (init, data) from its seed)
-    random_enc = tr.init_image_method_(tr.make_image_method("vicreg", **arch),
-                                       spawn(ss_train, 2)[0])
-    rand = evaluate(random_enc, style_baseline=True)
-    baseline = rand["style_from_content"]
-    at = even_checkpoints(cfg.steps, cfg.n_checkpoints)
-    tcfg = tr.ImageTrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr,
-                               warmup_steps=cfg.steps // 10, device=cfg.device)
+    rand = evaluate(tr.init_image_method_(tr.make_image_method("vicreg", **arch),
+                                          spawn(ss_train, 2)[0]), style_baseline=True)
     rows, claims = [], []
     for name in cfg.objectives:
         head: dict = {}  # the projector output at the end: the features the loss made invariant
@@ -87,8 +82,8 @@ def run(cfg: Config) -> dict:
                 head.update(evaluate(method, features="encoder"))
             return h
 
-        res, history = tr.train_with_checkpoints(tr.make_image_method(name, **arch), world, tcfg,
-                                                 checkpoint, at=at, seed=ss_train)
+        res, history = tr.train_on_schedule(tr.make_image_method(name, **arch), world, checkpoint,
+                                            cfg, seed=ss_train)
         last = history[-1]
         trend = {r.name: tr.trend_status([h[r.name] for h in history]) for r in C3_RULES}
         rows.append({"objective": name, "train": res.to_dict(), "history": history,
@@ -103,8 +98,9 @@ def run(cfg: Config) -> dict:
                       "projector_output": {k: head[k] for k in SUMMARY_KEYS}},
             notes=f"R^2 over the last two checkpoints: content {trend['min_content_r2_kernel']},"
                   f" style {trend['max_style_excess_over_content_prediction']}"))
-    return {"protocol": "reconstructed", "checkpoints": at, "runs": rows,
-            "random_encoder": rand, "style_from_content": baseline, "claims": claims}
+    return {"protocol": "reconstructed", "runs": rows, "random_encoder": rand,
+            "checkpoints": even_checkpoints(cfg.steps, cfg.n_checkpoints),
+            "style_from_content": rand["style_from_content"], "claims": claims}
 
 
 def table(results: dict) -> list[dict]:
@@ -134,8 +130,7 @@ def plot(results: dict):
     ax_f.set(xticks=x, ylabel="kernel R$^2$ (backbone)", ylim=(-0.1, 1.05), title="factors")
     ax_f.set_xticklabels(names, rotation=40, ha="right")
     ax_t.set(xlabel="step", ylabel="min content kernel R$^2$", title="along training")
-    ax_p.bar(range(len(runs)), [r["probe_accuracy"] for r in runs], tick_label=[r["objective"]
-                                                                                 for r in runs])
+    ax_p.bar([r["objective"] for r in runs], [r["probe_accuracy"] for r in runs])
     rand = results["random_encoder"]["probe"]
     ax_p.axhline(rand["accuracy"], color="k", ls="--", label="random encoder")
     ax_p.axhline(rand["chance"], color="gray", ls=":", label="chance")

@@ -1050,6 +1050,8 @@ add("ImageWorld.render", Entry(
            ("factors wrong width", "factors", override({"factors": torch.zeros(3, 2)})))))
 
 # --- image training and evaluation -----------------------------------------------------------
+
+
 def IMG_METHOD(name: str = "simclr"):
     torch.manual_seed(0)
     return api("make_image_method")(name, width=4, projector="8-8")
@@ -1324,6 +1326,129 @@ add("er_bound_of_method", Entry(
     no_positive=("seed_fit", "seed_eval", "seed"),
     extra=(("process not a process", "process", override({"process": 3.0})),
            ("method not a method", "method", override({"method": 3.0})))))
+# --- study measurements: representation entropies, reference comparisons, image schedules --
+add("representation_entropies", Entry(call("representation_entropies", z=lazy(lambda: X(40, 3))),
+                                      arrays=("z",), few={("z",): 1},
+                                      positive=("kernel_sigma", "knn_k"),
+                                      extra=(("unknown footing", "footings",
+                                              override({"footings": ("cube",)})),)))
+_CURVES = lazy(lambda: {"a": {"q": X(3, 2)}, "b": {"q": X(3, 2, 1)}})
+add("paired_reference_tests", Entry(call("paired_reference_tests", curves=_CURVES,
+                                         reference="a", steps=[1, 2]),
+                                    extra=(("reference not a method", "reference",
+                                            override({"reference": "c"})),
+                                           ("steps not increasing", "steps",
+                                            override({"steps": [2, 1]})),
+                                           ("curves inf", "curves", override(
+                                               {"curves": {"a": {"q": np.full((3, 2), np.inf)},
+                                                           "b": {"q": X(3, 2)}}})),
+                                           ("alpha>1", "alpha", override({"alpha": 1.5})))))
+_TESTS = lazy(lambda: api("paired_reference_tests")(
+    {"a": {"q": X(3, 2)}, "b": {"q": X(3, 2, 1)}}, "a", [1, 2]))
+add("family_vote", Entry(call("family_vote", tests=_TESTS, families={"f": ("q",)}),
+                         extra=(("families empty", "families", override({"families": {}})),
+                                ("family of an unknown quantity", "families",
+                                 override({"families": {"f": ("r",)}})),
+                                ("tests empty", "tests", override({"tests": []})))))
+add("checkpoint_mean_se", Entry(call("checkpoint_mean_se", curves=lazy(lambda: X(3, 2))),
+                                arrays=("curves",), array_variants=("inf", "ndim", "empty")))
+add("relative_trend_status", Entry(call("relative_trend_status", values=[2.0, 1.0, 0.99]),
+                                   extra=(("values nan", "values",
+                                           override({"values": [1.0, np.nan]})),
+                                          ("rel_tol<0", "rel_tol", override({"rel_tol": -0.1})))))
+add("interval_losses", Entry(call("interval_losses", logs=[[(0, 2.0), (1, 1.0)]], bounds=[0, 2]),
+                             extra=(("logs empty", "logs", override({"logs": []})),
+                                    ("loss nan", "logs", override({"logs": [[(0, np.nan)]]})),
+                                    ("bounds not increasing", "bounds",
+                                     override({"bounds": [2, 0]})))))
+add("held_out_source", Entry(call("held_out_source", dataset="imageworld", n_held_out=4,
+                                  batch_size=4, augment="", seed=0),
+                             positive=("n_held_out",), no_positive=("seed",),
+                             extra=(("no augment for a dataset", "augment",
+                                     override({"dataset": "cifar10:/x"})),)))
+add("train_on_schedule", Entry(
+    lambda: (api("train_on_schedule"), {
+        "method": IMG_METHOD(), "sampler": api("ImageWorld")(seed=0), "seed": 0,
+        "evaluate": lambda step, m: {}, "progress": False,
+        "schedule": __import__("types").SimpleNamespace(steps=2, n_checkpoints=1, batch_size=4,
+                                                        lr=1e-3, device="cpu")}),
+    no_positive=("seed",),
+    extra=(("schedule lacks fields", "schedule", override({"schedule": 3.0})),
+           ("evaluate not callable", "evaluate", override({"evaluate": 3.0})))))
+# --- noise-scale measurements, checkpoint monitors and trends ---------------------------------
+_LIN = lazy(lambda: api("trace_cpa")(nn.Sequential(nn.Flatten(), nn.Linear(4, 2)).double()))
+add("pairwise_distances_vs_noise", Entry(call("pairwise_distances_vs_noise",
+                                              x=lazy(lambda: X(6, 4)), noise_scales=[0.1]),
+                                         arrays=("x",), array_variants=("nan", "inf"),
+                                         extra=(("one image", "x", override({"x": X(1, 4)})),
+                                                ("scale 0", "noise_scales",
+                                                 override({"noise_scales": [0.0]})))))
+add("largest_passing_scale", Entry(call("largest_passing_scale", scales=[1.0, 2.0],
+                                        pass_fraction=[1.0, 0.5], min_pass=0.75),
+                                   arrays=("pass_fraction",), array_variants=("nan", "ndim"),
+                                   extra=(("scales descending", "scales",
+                                           override({"scales": [2.0, 1.0]})),
+                                          ("unequal lengths", "scales",
+                                           override({"scales": [1.0]})))))
+
+
+def _noise_response_call():
+    net = _LIN()
+    return api("noise_response"), {
+        "embed": lambda x: net(x.double()).numpy(), "net": net,
+        "prototypes": T(2, 4).reshape(2, 1, 2, 2), "noise_scales": [0.1], "n_noise": 20,
+        "n_exit": 2, "tests": ("mardia",), "test_dim": 2, "seed": 0}
+
+
+add("noise_response", Entry(
+    _noise_response_call, no_positive=("seed",), no_options=("tests",),
+    extra=(("scale<0", "noise_scales", override({"noise_scales": [-0.1]})),
+           ("embed not callable", "embed", override({"embed": 3.0})),
+           ("seed not ints", "seed", override({"seed": "a"})))))
+add("exit_probability_by_scale", Entry(
+    lambda: (api("exit_probability_by_scale"), {
+        "net": _LIN(), "prototypes": T(2, 4).reshape(2, 1, 2, 2), "noise_scales": [0.1],
+        "n_samples": 2, "seed": 0}),
+    no_positive=("seed",),
+    extra=(("scale<0", "noise_scales", override({"noise_scales": [-0.1]})),
+           ("seed not ints", "seed", override({"seed": "a"})))))
+add("knn_checkpoint_monitor", Entry(call("knn_checkpoint_monitor",
+                                         images=lazy(lambda: T(8, 12).reshape(8, 3, 2, 2)),
+                                         labels=[0, 1] * 4),
+                                    extra=(("labels short", "labels",
+                                            override({"labels": [0, 1]})),)))
+add("add_interval_losses", Entry(call("add_interval_losses", history=lazy(lambda: [{"step": 2}]),
+                                      losses=[(0, 2.0), (1, 1.0)]),
+                                 extra=(("history empty", "history", override({"history": []})),
+                                        ("loss nan", "losses",
+                                         override({"losses": [(0, np.nan), (1, 1.0)]})))))
+add("checkpoint_trends", Entry(call("checkpoint_trends",
+                                    history=lazy(lambda: [{"step": 1, "a": 0.1},
+                                                          {"step": 2, "a": 0.2}]),
+                                    losses=[(0, 2.0), (1, 1.0)], tols={"a": 0.1}),
+                               extra=(("tols of a missing key", "tols",
+                                       override({"tols": {"b": 0.1}})),
+                                      ("rel_tol<0", "rel_tol", override({"rel_tol": -1.0})))))
+add("stratified_prefix", Entry(call("stratified_prefix", labels=[0, 1, 0, 1], n_classes=2,
+                                    per_class=1),
+                               extra=(("class short", "per_class", override({"per_class": 3})),)))
+_YP, _YT = [0, 1] * 10, [0, 1] * 5
+add("probe_gaps_and_bounds", Entry(
+    call("probe_gaps_and_bounds", h_pool=lazy(lambda: X(20, 2)), y_pool=_YP,
+         h_test=lazy(lambda: X(10, 2, 1)), y_test=_YT, h_view_a=lazy(lambda: X(8, 2, 2)),
+         h_view_b=lazy(lambda: X(8, 2, 3)), n_classes=2, label_budgets=[3], n_mc=2, seed=0),
+    arrays=("h_pool", "h_test"), array_variants=("nan", "ndim"), no_positive=("seed",),
+    extra=(("budgets empty", "label_budgets", override({"label_budgets": []})),
+           ("seed not ints", "seed", override({"seed": "a"})))))
+add("correlations_with", Entry(call("correlations_with", xs=lazy(lambda: {"a": X(20, 1)[:, 0]}),
+                                    y=lazy(lambda: X(20, 1, 1)[:, 0]), n_boot=20, seed=0),
+                               no_positive=("seed",),
+                               extra=(("xs empty", "xs", override({"xs": {}})),)))
+add("labelled_probe_data", Entry(call("labelled_probe_data", dataset="imageworld", n_pool=4,
+                                      n_test=2, n_unlabelled=2, batch_size=2, augment="vicreg",
+                                      seed=0),
+                                 positive=("n_pool", "n_unlabelled"), no_positive=("seed",),
+                                 no_options=("augment",)))
 SKIP: dict[str, str] = {
     "IMAGE_SPECS": "constant tuple of dataset forms",
     "BOX_CONDITIONALS": "constant tuple of option names",
@@ -1387,6 +1512,7 @@ SKIP: dict[str, str] = {
     "normal_cdf": "elementwise numpy transform (NaN in, NaN out is the numpy contract)",
     "wiggly_x": "elementwise numpy transform (NaN in, NaN out is the numpy contract)",
     "wiggly_y": "elementwise numpy transform (NaN in, NaN out is the numpy contract)",
+    "DISTANCE_QUANTILES": "constant tuple of quantile levels",
 }
 
 # ---------------------------------------------------------------------------------------------

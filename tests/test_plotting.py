@@ -129,6 +129,8 @@ def test_dodged_errorbars_one_line_per_hue_dodged_on_a_log_axis():
     assert list(lines[0].get_xdata()) == pytest.approx([9.0, 90.0])
     assert list(lines[1].get_xdata()) == pytest.approx([10.0, 100.0])
     assert ax.get_xscale() == "log" and list(ax.get_xticks()) == [10, 100]
+
+
 def test_row_plot_helpers_draw_the_rows_values():
     import matplotlib
 

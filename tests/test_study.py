@@ -15,6 +15,8 @@ EXCESS = Threshold("excess", supported=("<=", 0.1), refuted=(">", 0.3))
     (0.96, 0.31, "not supported"),
     (0.8, 0.3, "inconclusive"),        # exactly on the refuting side's boundary: not refuted
 ])
+
+
 def test_threshold_verdict_decides_as_its_criterion_says(r2, excess, want):
     v = threshold_verdict("C3", {"R^2": r2, "excess": excess}, [R2, EXCESS], subject="ER")
     assert v["verdict"] == want
@@ -98,6 +100,8 @@ def test_decide_prefers_supported_then_refuted():
     ([0.0], 0.0, "inconclusive"),               # strict inequalities on both sides
     ([], 0.0, "inconclusive"),
 ])
+
+
 def test_agreement_needs_every_value_on_one_side(values, tol, want):
     from mitheory.study import agreement
     assert agreement(values, tol) == want
@@ -165,6 +169,8 @@ def test_torch_seeded_seeds_a_fork_of_the_global_rng():
     torch.manual_seed(7)
     assert torch.equal(inside, torch.rand(3))  # the block sees manual_seed(seed)
     assert torch.equal(after, outside)  # the caller's state is restored afterwards
+
+
 def test_cached_process_is_built_once_and_is_make_process_at_int_seed():
     from mitheory.generative import make_process
     from mitheory.study import cached_process, int_seed

@@ -35,6 +35,7 @@ from mitheory.cpa._regions import RegionMap, region_affine_map, region_code
 from mitheory.cpa._trace import CPANetwork, NotCPAError, trace_cpa
 from mitheory.cpa._sweeps import output_law_sweep, region_statistics_grid
 from mitheory.cpa._prototype_classifier import fit_prototype_classifier
+from mitheory.cpa._noise_response import exit_probability_by_scale, noise_response
 
 __all__ = [
     "Abs",
@@ -70,4 +71,6 @@ __all__ = [
     "output_law_sweep",
     "region_statistics_grid",
     "fit_prototype_classifier",
+    "exit_probability_by_scale",
+    "noise_response",
 ]

@@ -44,6 +44,13 @@ from mitheory.stats._two_sample import (
     mmd_rbf,
     two_sample_test,
 )
+from mitheory.stats._convergence import relative_trend_status
+from mitheory.stats._reference import (checkpoint_mean_se, family_vote,
+                                       paired_reference_tests)
+from mitheory.stats._bound_points import (correlations_with, probe_gaps_and_bounds,
+                                          stratified_prefix)
+from mitheory.stats._noise_scale import (DISTANCE_QUANTILES, largest_passing_scale,
+                                         pairwise_distances_vs_noise)
 
 __all__ = ["Correlation", "CORRELATION_METHODS", "DEFAULT_SIGMAS", "GeneralizationBound",
            "LinearProbe", "NORMALITY_METHODS", "NormalityTest", "PairedTest", "PLATEAU_TOL",
@@ -59,4 +66,8 @@ __all__ = ["Correlation", "CORRELATION_METHODS", "DEFAULT_SIGMAS", "Generalizati
            "r2_identifiability_blocks", "r2_kernel", "r2_linear", "replicate_accuracy",
            "trend_status", "two_sample_test",
            "replicate_mean_se", "estimate_accuracy",
-           "off_diagonal_ratio"]
+           "off_diagonal_ratio",
+           "checkpoint_mean_se", "family_vote", "paired_reference_tests",
+           "relative_trend_status",
+           "DISTANCE_QUANTILES", "largest_passing_scale", "pairwise_distances_vs_noise",
+           "correlations_with", "probe_gaps_and_bounds", "stratified_prefix"]

@@ -123,3 +123,19 @@ def interval_means(steps: Sequence[int], values: Sequence[float],
         raise ValueError(f"bounds must be >= 2 increasing steps, got {list(bounds)}")
     return [float(v[(s >= lo) & (s < hi)].mean()) if np.any((s >= lo) & (s < hi))
             else float("nan") for lo, hi in zip(b, b[1:])]
+
+
+def relative_trend_status(values: Sequence[float], *, rel_tol: float = 0.02) -> str:
+    """:func:`trend_status` with a tolerance relative to the last value,
+    ``tol = rel_tol * |values[-1]|``: for quantities without a natural scale (a loss, an
+    entropy in nats), whose plateau is "the last two checkpoints within 2%".
+
+    >>> relative_trend_status([2.0, 1.0, 0.99])
+    'plateaued'
+    """
+    check_finite_number(rel_tol, "rel_tol")
+    if rel_tol < 0:
+        raise ValueError(f"rel_tol must be >= 0, got {rel_tol!r}")
+    rel = float(rel_tol)
+    vals = [check_finite_number(v, "values") for v in values]
+    return trend_status(vals, tol=rel * abs(vals[-1]) if vals else 0.0)

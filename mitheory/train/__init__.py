@@ -32,6 +32,9 @@ from mitheory.train._image_study import IMAGE_SPECS, sample_images, train_with_c
 from mitheory.stats import trend_status  # re-exported: the image studies' plateau rule
 from mitheory.train._sweep import fit_sweep
 from mitheory.train._decorrelation import mmi_options
+from mitheory.train._image_study import held_out_source, interval_losses, train_on_schedule
+from mitheory.train._image_study import (add_interval_losses, checkpoint_trends,
+                                         knn_checkpoint_monitor, labelled_probe_data)
 
 __all__ = [
     "BYOL", "CONCEPTS", "EMATarget", "ERBYOL", "ERGaussian", "FitResult", "InfoNCE", "MINC", "MMI",
@@ -51,4 +54,7 @@ __all__ = [
     "IMAGE_SPECS", "sample_images", "train_with_checkpoints",
     "fit_sweep", "mmi_options",
     "minimise", "make_and_train", "er_bound_of_method", "fit_row", "relative_variance_ratio",
+    "held_out_source", "interval_losses", "train_on_schedule",
+    "add_interval_losses", "checkpoint_trends", "knn_checkpoint_monitor",
+    "labelled_probe_data",
 ]

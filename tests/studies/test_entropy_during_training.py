@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from mitheory import info
+from mitheory.stats import family_vote
 from studies import entropy_during_training as edt
 
 
@@ -67,40 +67,14 @@ def test_comparisons_reproduce_scipy(written):
     assert claim["evidence"]["verdict_by_footing"][q.verdict_footing] == comp["verdict"]
 
 
-def test_decision_rule_on_a_hand_case():
-    # a hand-made table of outcomes: against "a" every family is higher, against "b" only logdet
-    cfg = edt.replace(edt.QUICK, methods=("vicreg", "a", "b"))
-    tests = [{"other": o, "estimator": e, "summary": s,
-              "outcome": "higher" if o == "a" or e == "logdet" else "no difference"}
-             for o in ("a", "b") for e in edt.ESTIMATORS for s in ("final", "auc")]
-    d = edt._decide(tests, cfg)
-    assert d["per_opponent"]["a"]["n_higher"] == 3 and d["per_opponent"]["b"]["n_higher"] == 1
-    assert d["verdict"] == "inconclusive"  # 1 < majority 2 against b, nothing lower
-    for t in tests:
-        if t["other"] == "b" and t["estimator"] == "knn":
-            t["outcome"] = "higher"
-    assert edt._decide(tests, cfg)["verdict"] == "supported"  # 2 of 3 against both
-    for t in tests:
-        if t["other"] == "b":
-            t["outcome"] = "lower"
-    assert edt._decide(tests, cfg)["verdict"] == "not supported"
-
-
-def test_footings_are_scale_free_where_stated():
-    z = np.random.default_rng(0).normal(size=(300, 5)) * [1.0, 2.0, 3.0, 0.5, 1.5] + 4.0
-    f, g = edt.footings(z), edt.footings(7.3 * z)
-    # one scalar removed: the isotropic and sphere footings of c*z equal those of z (rounding)
-    for k in ("isotropic", "sphere"):
-        assert np.allclose(f[k], g[k], atol=1e-12)
-    assert np.mean(np.sum(f["isotropic"] ** 2, axis=1)) == pytest.approx(5.0, rel=1e-12)
-    assert np.allclose(np.linalg.norm(f["sphere"], axis=1), np.sqrt(5), atol=1e-12)
-    # entropies of a Gaussian footing: logdet equals the closed form 0.5 logdet(I + C)
-    c = np.cov(f["isotropic"].T, bias=True)
-    h = edt.entropies(f["isotropic"], edt.QUICK)
-    assert h["logdet"] == pytest.approx(0.5 * np.linalg.slogdet(np.eye(5) + c)[1], rel=1e-10)
-    assert h["knn"] == pytest.approx(info.entropy_knn(f["isotropic"], k=3).value, rel=1e-12)
-    with pytest.raises(ValueError, match="collapsed"):
-        edt.footings(np.ones((10, 3)))
+def test_verdict_is_the_family_vote_of_the_stored_tests(written):
+    # the claim is decided by a majority (2 of 3) of estimator families against every opponent
+    res, _ = written
+    q = edt.QUICK
+    comp = res["comparisons"][q.verdict_footing]
+    vote = family_vote(comp["tests"], edt.FAMILIES)
+    assert vote["majority"] == 2 and vote["verdict"] == res["claims"][0]["verdict"]
+    assert vote["per_opponent"] == res["claims"][0]["evidence"]["per_opponent"]
 
 
 def _fake_cifar10(root, n=40):

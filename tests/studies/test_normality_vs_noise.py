@@ -4,6 +4,7 @@ import pickle
 import numpy as np
 import pytest
 
+from mitheory.stats import pairwise_distances_vs_noise
 from mitheory.study import threshold_verdict
 from mitheory import train as tr
 from studies import normality_vs_noise as nv
@@ -85,7 +86,7 @@ def test_distances_of_a_user_cifar_folder(tmp_path):
     two = x[:2].clone()
     two[1] = two[0]
     two[1, 0, 0, 0] = 1.0 - two[0, 0, 0, 0]
-    d = nv.raw_distances(two, (0.1,))
+    d = pairwise_distances_vs_noise(two, (0.1,))
     gap = abs(1.0 - 2 * float(two[0, 0, 0, 0]))  # the one pixel difference
     assert d["quantiles"]["0.5"] == pytest.approx(gap, rel=1e-6)  # float32 pixels
     assert d["fraction_apart"]["0.1"] == float(gap > 2 * 0.1 * np.sqrt(3072))
@@ -95,12 +96,6 @@ def test_distances_of_a_user_cifar_folder(tmp_path):
 def test_unknown_dataset_raises(spec):
     with pytest.raises(ValueError, match="dataset must be"):
         tr.sample_images(spec, 4, seed=0)
-
-
-def test_gaussian_up_to_is_the_last_scale_before_the_first_failure():
-    assert nv.gaussian_up_to((1, 2, 3, 4), (1.0, 0.8, 0.5, 0.9)) == 2
-    assert nv.gaussian_up_to((1, 2, 3), (1.0, 1.0, 1.0)) == 3
-    assert nv.gaussian_up_to((1, 2), (0.2, 1.0)) == 1
 
 
 def test_training_on_a_dataset_needs_one():

@@ -121,6 +121,8 @@ def test_prefetched_batches_follow_the_same_law_in_a_different_stream():
     with pytest.raises(ValueError, match="prefetch_steps"):
         tr.train(Spy(make_mlp_encoder(proc.dim_x, 2, hidden=(4,))), proc,
                  tr.TrainConfig(steps=2, batch_size=8, device="cpu", prefetch_steps=0))
+
+
 def test_make_and_train_is_make_method_then_train():
     proc = generative.make_process("cs_p1.0", seed=0)
     cfg = tr.TrainConfig(steps=5, batch_size=16, device="cpu", progress=False, log_every=1)
