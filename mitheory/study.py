@@ -35,6 +35,7 @@ __all__ = [
     "summarise_groups", "threshold_verdict",
     "changes_from_baseline", "torch_seeded",
     "torch_generator", "cached_process", "sweep_verdict", "every_verdict",
+    "IDENTIFIABILITY_FIELDS", "summarise_fits",
 ]
 Verdict = Literal["supported", "not supported", "inconclusive"]
 
@@ -337,3 +338,30 @@ def every_verdict(claim: str, values: Mapping[Any, float], supported: tuple[str,
                  f"{refuted[0]} {refuted[1]:g} at every one: not supported; else inconclusive")
     return claim_verdict(claim, decide(hit["supported"], hit["refuted"]),
                          evidence=dict(evidence or {}), criterion=criterion, **record)
+
+
+IDENTIFIABILITY_FIELDS = {f"{b}_r2_{k}": (lambda r, b=b, k=k: r[b][k] if b in r else None)
+                          for b in ("content", "style", "style_from_content")
+                          for k in ("linear", "kernel")}
+
+
+def summarise_fits(runs: Sequence[Mapping[str, Any]], keys: Sequence[str] = ("setting",
+                                                                             "objective"),
+                   *, plateau_of: str = "content_r2_kernel") -> list[dict[str, Any]]:
+    """One row per group of ``keys`` of identifiability runs (rows holding a
+    ``fit_and_evaluate`` evaluation, ``"mcc"`` and its budget ``"curve"``).
+
+    Each row: the keys; mean and sd over the group (:func:`summarise_groups`) of every
+    :data:`IDENTIFIABILITY_FIELDS` R^2 (``content``, ``style``, ``style_from_content`` x
+    ``linear``, ``kernel``; left out where a block is absent) and the mean ``mcc``; ``curve``,
+    the mean budget curve (``train.mean_budget_curve``); and ``plateau``, the plateau rule's
+    text (:func:`mitheory.stats.plateau_status`) on the curve's ``plateau_of``.
+    """
+    from mitheory.train import mean_budget_curve
+
+    rows = summarise_groups(runs, keys, {**IDENTIFIABILITY_FIELDS, "mcc": lambda r: r["mcc"]})
+    for row, group in zip(rows, group_rows(runs, *keys).values()):
+        del row["mcc_sd"]
+        row["curve"] = mean_budget_curve([r["curve"] for r in group])
+        row["plateau"] = plateau_status(row["curve"]["step"], row["curve"][plateau_of])["text"]
+    return rows

@@ -988,6 +988,9 @@ add("Standardise", Entry(call("Standardise", mean=lazy(lambda: torch.zeros(3)),
                                  override({"mean": torch.tensor([0., math.nan, 0.])})),
                                 ("mean 2-D", "mean", override({"mean": torch.zeros(1, 3)})),
                                 ("shapes differ", "mean", override({"mean": torch.zeros(2)})))))
+add("infonce_options", Entry(call("infonce_options", process=lazy(PROC)),
+                             extra=(("process not a process", "process",
+                                     override({"process": 3.0})),)))
 add("input_statistics", Entry(call("input_statistics", process=lazy(PROC), n=16, seed=0),
                               no_positive=("seed",),
                               extra=(("process not a process", "process",

@@ -216,3 +216,22 @@ def test_every_verdict_needs_every_point_and_nan_meets_neither_side():
                               "supported; else inconclusive")
     with pytest.raises(ValueError, match="operator"):
         every_verdict("C14", {1: 0.5}, ("<<", 1), (">=", 1), quantity="q", over="x")
+
+
+def test_summarise_fits_means_curves_and_plateau():
+    from mitheory.study import summarise_fits
+
+    def run(rep, c, s):
+        ev = {"content": {"linear": c, "kernel": c}, "style": {"linear": s, "kernel": s}}
+        return {"setting": "x", "objective": "m", "replicate": rep, "mcc": c, **ev,
+                "curve": [{"step": 10, **ev}, {"step": 20, **ev}]}
+
+    (row,) = summarise_fits([run(0, 0.8, 0.1), run(1, 0.9, 0.3)])
+    assert row["content_r2_kernel"] == pytest.approx(0.85)  # mean of 0.8, 0.9
+    assert row["content_r2_kernel_sd"] == pytest.approx(0.05)  # np.std, ddof 0
+    assert row["style_r2_linear"] == pytest.approx(0.2) and "mcc_sd" not in row
+    assert "style_from_content_r2_kernel" in row and row["style_from_content_r2_kernel"] != \
+        row["style_from_content_r2_kernel"]  # NaN: no run has that block
+    assert row["curve"]["step"] == [10, 20]
+    assert row["curve"]["content_r2_kernel"] == pytest.approx([0.85, 0.85])
+    assert row["plateau"].startswith("plateaued at 20 steps")  # equal checkpoints

@@ -9,7 +9,7 @@ from mitheory.train._method import (CONCEPTS, EMATarget, MethodSpec, ObjectiveMe
                                     SSLMethod, make_method, method_names, method_spec,
                                     register_method, register_objective, registry_table)
 # concept modules register their methods on import, in this order
-from mitheory.train._contrastive import InfoNCE  # noqa: I001
+from mitheory.train._contrastive import InfoNCE, infonce_options  # noqa: I001
 from mitheory.train._decorrelation import MMI, VICREG_ESTIMATORS
 from mitheory.train._distillation import BYOL, MINC
 from mitheory.train._entropy_reconstruction import ERBYOL, ERGaussian, er_in_geometry
@@ -52,7 +52,7 @@ __all__ = [
     "CIRCULAR_FACTORS", "FactorSplit", "factor_targets", "identifiability_summary",
     "image_identifiability", "trend_status",
     "IMAGE_SPECS", "sample_images", "train_with_checkpoints",
-    "fit_sweep", "mmi_options",
+    "fit_sweep", "mmi_options", "infonce_options",
     "minimise", "make_and_train", "er_bound_of_method", "fit_row", "relative_variance_ratio",
     "held_out_source", "interval_losses", "train_on_schedule",
     "add_interval_losses", "checkpoint_trends", "knn_checkpoint_monitor",

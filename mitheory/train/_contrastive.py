@@ -8,7 +8,8 @@ from __future__ import annotations
 from torch import nn
 
 from mitheory import objectives as obj
-from mitheory._validate import check_option, check_positive
+from mitheory._validate import check_option, check_positive, check_process
+from mitheory.generative import BoxProcess, SphereProcess
 from mitheory.train._method import SSLMethod, register_method, register_objective
 
 
@@ -52,3 +53,22 @@ register_objective("spectral", obj.spectral_contrastive_loss, concept="contrasti
 register_objective("fmi_alpha", obj.f_mi_alpha_loss, concept="contrastive",
                    defaults={"alpha": 2.0, "ratio": "exp"},
                    summary="alpha-divergence f-MI bound (alpha=2, ratio='linear': spectral)")
+
+
+def infonce_options(process) -> dict:
+    """InfoNCE's options for ``process`` as the papers pair them: the model family contains
+    the true positive-pair conditional, as Zimmermann et al.'s theorems assume.
+
+    * sphere + vMF(kappa): dot product, ``tau = 1 / kappa`` (exp(h.h~ / tau) is the vMF);
+    * box + Normal(sigma): ``-|h - h~|^2``, ``tau = 2 sigma^2`` (the Normal's exponent);
+      cl-ica's code default is ``tau = 1`` whatever sigma (the box + Laplace process gets the
+      same squared-L2 form with its scale, not the L1 one of its conditional: ``reconstructed``);
+    * content/style (von Kuegelgen): ``-|h - h~|^2``, ``tau = 1``, log-mean-exp denominator,
+      as ssl_identifiability's code.
+    """
+    check_process(process)
+    if isinstance(process, SphereProcess):
+        return {"similarity": "dot", "tau": 1.0 / process.kappa}
+    if isinstance(process, BoxProcess):
+        return {"similarity": "l2sq", "tau": 2 * process.scale**2, "denominator": "logsumexp"}
+    return {"similarity": "l2sq", "tau": 1.0, "denominator": "logmeanexp"}

@@ -168,3 +168,16 @@ def test_fit_row_is_fit_and_evaluate_then_the_effective_rank():
     assert row["content_r2_kernel"] == fit.r2()["kernel"]
     assert row["effective_rank"] == stats.effective_rank(h) and row["dim_z"] == h.shape[1]
     assert row["loss_curve"] == fit.train.losses
+
+
+def test_infonce_options_match_each_process_conditional():
+    # closed forms: vMF(kappa) <-> exp(kappa h.h~) so tau = 1/kappa; N(sigma^2) <->
+    # exp(-|h-h~|^2 / (2 sigma^2)) so tau = 2 sigma^2; content/style: the public code's tau = 1
+    sph = generative.make_process("sphere_vmf", seed=0, kappa=4.0, n_iter_cond_thresh=10)
+    box = generative.make_process("box_normal", seed=0, scale=0.1, n_iter_cond_thresh=10)
+    cs = generative.make_process("cs_p1.0", seed=0)
+    assert tr.infonce_options(sph) == {"similarity": "dot", "tau": 0.25}
+    assert tr.infonce_options(box) == {"similarity": "l2sq", "tau": pytest.approx(0.02),
+                                       "denominator": "logsumexp"}
+    assert tr.infonce_options(cs) == {"similarity": "l2sq", "tau": 1.0,
+                                      "denominator": "logmeanexp"}
