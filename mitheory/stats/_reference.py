@@ -237,16 +237,18 @@ def family_vote_criterion(reference: str, methods: Sequence[str],
     curves were measured (e.g. ``" on projector/isotropic"``).
 
     >>> family_vote_criterion("a", ["a", "b"], {"f": ("q",)}, n_trials=5, alpha=0.05)[:36]
-    "a vs each of ['b']: a family (f = q) "
+    "a vs each of ['b']: a family (f = q)"
 
     Raises
     ------
     ValueError
-        No method other than ``reference``, empty ``families``, ``n_trials`` < 2 or ``alpha``
-        not in [0, 1].
+        ``reference`` not in ``methods`` or alone there, empty ``families``, ``n_trials`` < 2
+        or ``alpha`` not in [0, 1].
     """
     check_probability(alpha, "alpha")
     check_int(n_trials, "n_trials", minimum=2)  # a paired t-test needs two pairs
+    if reference not in methods:
+        raise ValueError(f"reference={reference!r} must be one of methods {list(methods)}")
     others = [m for m in methods if m != reference]
     if not others:
         raise ValueError(f"methods must hold a method other than {reference!r}, got {methods!r}")
