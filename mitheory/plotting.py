@@ -395,3 +395,22 @@ def quantile_band(ax: Any, x: Sequence[float], samples: Any, *, q: tuple[float, 
     line, = ax.plot(x, np.median(s, 1), fmt, **kw)
     ax.fill_between(x, *np.quantile(s, q, 1), alpha=alpha, color=line.get_color())
     return line
+
+
+
+def mean_se_panels(summaries: Mapping[str, Mapping[str, Mapping[str, Any]]], x: Sequence[float],
+                   quantities: Sequence[str], *, xlabel: str, ylabel: str,
+                   titles: Sequence[str] | None = None, axsize: tuple[float, float] = (3.0, 2.4),
+                   **kwargs: Any) -> Any:
+    """One panel per quantity, one ``mean +- se`` errorbar line against ``x`` per label of
+    ``summaries`` (``{label: {quantity: {"mean": [...], "se": [...]}}}``, as
+    :func:`mitheory.stats.checkpoint_mean_se` gives; ``None`` is drawn as a gap), legend in the
+    first panel. ``kwargs`` go to ``ax.errorbar``. Returns the figure."""
+    fig, axes = subplots(1, len(quantities), axsize=axsize)
+    for j, (ax, q) in enumerate(zip(axes[0], quantities)):
+        for label, s in summaries.items():
+            mean, se = (np.array(s[q][k], dtype=float) for k in ("mean", "se"))
+            ax.errorbar(x, mean, yerr=se, label=label, **kwargs)
+        ax.set(xlabel=xlabel, ylabel=ylabel, title=titles[j] if titles else q)
+    axes[0][0].legend(fontsize=6)
+    return fig

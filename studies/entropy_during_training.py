@@ -34,13 +34,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
-import numpy as np
-
-from mitheory import info
 from mitheory import train as tr
-from mitheory.stats import (checkpoint_mean_se, family_vote, paired_reference_tests,
-                            relative_trend_status)
-from mitheory.study import claim_verdict, parallel_map, run_study, spawn, subplots
+from mitheory.plotting import mean_se_panels
+from mitheory.stats import compare_with_reference, family_vote_criterion, family_vote_table
+from mitheory.study import claim_verdict, parallel_map, run_study, spawn
 
 ESTIMATORS = ("logdet", "kl_upper", "bhattacharyya_lower", "knn")
 FAMILIES = {"logdet": ("logdet",), "pairwise": ("kl_upper", "bhattacharyya_lower"),
@@ -77,22 +74,17 @@ class Config:
 QUICK = replace(Config(), methods=("vicreg", "simclr"), n_trials=2, steps=4, n_checkpoints=2,
                 batch_size=16, width=4, projector="16-16", n_eval=120)
 PAPER = replace(Config(), steps=20_000, batch_size=256, lr=1e-3, width=64, stem="cifar",
-                projector="2048-2048", n_checkpoints=10, n_eval=5000, augment="vicreg",
-                er_sigma=1.0)
+                projector="2048-2048", n_checkpoints=10, n_eval=5000, augment="vicreg")
 
 
 def train_cell(cfg: Config, name: str, trial: int) -> dict:
     """One (method, trial) run: entropies of the held-out set at step 0 and each checkpoint."""
-    sampler, held_out, augment = tr.held_out_source(cfg.dataset, n_held_out=cfg.n_eval,
-                                                    batch_size=cfg.batch_size,
-                                                    augment=cfg.augment, seed=cfg.seed)
-
-    def evaluate(step, method):  # projector = the loss input; backbone = before the projector
-        return {f"{rep}/{k}": h for rep, feat in (("projector", "encoder"), ("backbone", "embed"))
-                for k, h in info.representation_entropies(
-                    tr.embed_images(method, held_out, features=feat),
-                    kernel_sigma=cfg.kernel_sigma, knn_k=cfg.knn_k).items()}
-
+    sampler, held_out, augment = tr.held_out_source(
+        cfg.dataset, n_held_out=cfg.n_eval, batch_size=cfg.batch_size, augment=cfg.augment,
+        seed=cfg.seed)
+    # projector = the loss input; backbone = before the projector; every footing
+    evaluate = tr.entropy_checkpoint_monitor(held_out, kernel_sigma=cfg.kernel_sigma,
+                                             knn_k=cfg.knn_k)
     opts = {"sigma": cfg.er_sigma} if name.startswith("er_gaussian") else {}
     method = tr.make_image_method(name, width=cfg.width, stem=cfg.stem, projector=cfg.projector,
                                   **opts)
@@ -100,27 +92,9 @@ def train_cell(cfg: Config, name: str, trial: int) -> dict:
         method, sampler, evaluate, cfg, seed=spawn((cfg.seed, 2), cfg.n_trials)[trial],
         augment=augment, initial=True, log_every=5,
         recipe=(cfg.augment or None) if augment is None else None)  # on the rendered pairs
-    last = history[-1][cfg.verdict_footing]
-    print(f"{name} trial {trial}: {res.wall_time_s:.0f} s, final {cfg.verdict_footing} "
-          + ", ".join(f"{e} {last[e]:.2f}" for e in ESTIMATORS if last[e] is not None),
-          flush=True)
+    print(f"{name} trial {trial}: {res.wall_time_s:.0f} s, final {cfg.verdict_footing}",
+          history[-1][cfg.verdict_footing], flush=True)
     return {"method": name, "trial": trial, "history": history, "train": res.to_dict()}
-
-
-def curves(runs: list[dict], footing: str, method: str, est: str) -> np.ndarray:
-    """(n_trials, n_checkpoints) entropies of one method under one footing (NaN: failed)."""
-    rows = sorted((r for r in runs if r["method"] == method), key=lambda r: r["trial"])
-    return np.array([[np.nan if h[footing][est] is None else h[footing][est]
-                      for h in r["history"]] for r in rows], dtype=float)
-
-
-def compare(runs: list[dict], cfg: Config, footing: str, steps: list[int]) -> dict:
-    """The reference against each method (two-sided paired t-tests, final and AUC / steps, Holm
-    per summary); the families (logdet, pairwise, kNN) vote: a majority higher against every
-    opponent supports the claim, a majority lower against any refutes it."""
-    c = {m: {e: curves(runs, footing, m, e) for e in ESTIMATORS} for m in cfg.methods}
-    tests = paired_reference_tests(c, cfg.reference, steps, alpha=cfg.alpha)
-    return {"tests": tests, **family_vote(tests, FAMILIES)}
 
 
 def run(cfg: Config) -> dict:
@@ -132,75 +106,44 @@ def run(cfg: Config) -> dict:
     cells = [(cfg, m, t) for m in cfg.methods for t in range(cfg.n_trials)]
     runs = parallel_map(train_cell, cells, workers=cfg.workers, seed=cfg.seed)
     steps = [h["step"] for h in runs[0]["history"]]
-    summary = {f: {m: {e: checkpoint_mean_se(curves(runs, f, m, e)) for e in ESTIMATORS}
-                   for m in cfg.methods} for f in FOOTINGS}
-    comparisons = {f: compare(runs, cfg, f, steps) for f in FOOTINGS}
+    # per footing: mean +- se, paired tests of the reference and the families' vote (criterion)
+    comparisons = {f: compare_with_reference(tr.history_curves(runs, f, ESTIMATORS),
+                                             cfg.reference, steps, FAMILIES, alpha=cfg.alpha)
+                   for f in FOOTINGS}
+    summary = {f: c.pop("summary") for f, c in comparisons.items()}
+    trend = {f: c.pop("trend") for f, c in comparisons.items()}[cfg.verdict_footing]
     main = comparisons[cfg.verdict_footing]
-    # plateaued when the last two checkpoints differ by <= 2% (entropy means, mean loss of the
-    # last two checkpoint intervals over the trials)
-    trend = {m: {e: relative_trend_status(s[e]["mean"][-2:]) for e in ESTIMATORS
-                 if None not in s[e]["mean"][-2:]} for m, s in summary[cfg.verdict_footing].items()}
-    loss_trend = {m: relative_trend_status(tr.interval_losses(
-        [r["train"]["losses"] for r in runs if r["method"] == m], steps[-3:]))
-        for m in cfg.methods}
     claim = claim_verdict(
         "C8", main["verdict"], protocol="reconstructed", n_seeds=cfg.n_trials,
-        criterion=(f"{cfg.reference} vs each of {[m for m in cfg.methods if m != cfg.reference]}"
-                   f" on {cfg.verdict_footing}: an estimator family (logdet; pairwise = KL upper "
-                   f"and Bhattacharyya lower; kNN) says higher when two-sided paired t-tests "
-                   f"across {cfg.n_trials} trials (Holm over methods x estimators, per summary) "
-                   f"give p < {cfg.alpha} with a positive mean difference, at the final "
-                   f"checkpoint and on the AUC / steps; supported when "
-                   f">= {main['majority']} of 3 families say higher against every method; not "
-                   f"supported when >= {main['majority']} say lower against any; inconclusive "
-                   f"otherwise"),
+        criterion=family_vote_criterion(cfg.reference, cfg.methods, FAMILIES, n_trials=cfg.n_trials,
+                                        alpha=cfg.alpha, on=f" on {cfg.verdict_footing}"),
         evidence={"per_opponent": main["per_opponent"],
                   "verdict_by_footing": {f: c["verdict"] for f, c in comparisons.items()},
-                  "entropy_trend_last_two_checkpoints": trend,
-                  "loss_trend_last_two_checkpoints": loss_trend, "steps": cfg.steps},
+                  "entropy_trend_last_two_checkpoints": trend, "steps": cfg.steps,
+                  "loss_trend_last_two_checkpoints": tr.interval_loss_trends(runs, steps[-3:])},
         notes="trend: plateaued when the last two checkpoints differ by <= 2% (entropy means) "
               "or the mean loss of the last two checkpoint intervals by <= 2%")
-    return {"protocol": "reconstructed", "ingredients": _ingredients(cfg), "steps": steps,
+    ingredients = {**asdict(cfg), **tr.entropy_monitor_ingredients(knn_k=cfg.knn_k),
+                   "er_gaussian": f"sigma = {cfg.er_sigma} (decoder std and KDE width)",
+                   "step_0": "the random initialisation each run starts from (eval mode)",
+                   "test": "two-sided paired t (ttest_rel form), Holm per summary over methods x "
+                           "estimators, direction from the mean difference"}
+    return {"protocol": "reconstructed", "ingredients": ingredients, "steps": steps,
             "runs": runs, "summary": summary, "comparisons": comparisons, "claims": [claim]}
 
 
-def _ingredients(cfg: Config) -> dict:
-    return {**asdict(cfg), "representations": {"projector": "encoder output (the loss input)",
-                                               "backbone": "ResNet output before the projector"},
-            "normalisations": {"isotropic": "centred, one scalar: mean per-dim variance 1",
-                               "sphere": "rows scaled to norm sqrt(d)", "raw": "untouched"},
-            "estimators": {"logdet": "0.5 logdet(I + C), C covariance, beta 1",
-                           "kl_upper": "Kolchinsky-Tracey KL bound, N(z_i, s^2 I)",
-                           "bhattacharyya_lower": "Kolchinsky-Tracey Bhattacharyya bound",
-                           "knn": f"Kozachenko-Leonenko, k={cfg.knn_k}, Euclidean"},
-            "kernel_std_rule": "s = kernel_sigma * sqrt(d)", "unit": "nats",
-            "er_gaussian": f"sigma = {cfg.er_sigma} (decoder std and KDE width)",
-            "step_0": "the random initialisation each run starts from (eval mode)",
-            "test": "two-sided paired t (ttest_rel form), Holm per summary over methods x "
-                    "estimators, direction from the mean difference"}
-
-
-def table(results: dict) -> list[dict]:
-    main = results["claims"][0]["evidence"]["per_opponent"]
-    return [{"vs": o, **p["families"], "families higher": p["n_higher"]} for o, p in main.items()]
-
-
 def plot(results: dict):
-    cfg, steps = results["ingredients"], results["steps"]
-    fig, axes = subplots(1, len(ESTIMATORS), axsize=(3.0, 2.4))
-    for ax, est in zip(axes[0], ESTIMATORS):
-        for m, s in results["summary"][cfg["verdict_footing"]].items():
-            mean, se = (np.array(s[est][k], dtype=float) for k in ("mean", "se"))
-            ax.errorbar(steps, mean, yerr=se, marker="o", ms=3, capsize=2, label=m)
-        ax.set(xlabel="step", ylabel="entropy (nats)", title=f"{est} ({cfg['verdict_footing']})")
-    axes[0][0].legend(fontsize=6)
-    return fig
+    footing = results["ingredients"]["verdict_footing"]
+    return mean_se_panels(results["summary"][footing], results["steps"], ESTIMATORS,
+                          xlabel="step", ylabel="entropy (nats)", marker="o", ms=3, capsize=2,
+                          titles=[f"{e} ({footing})" for e in ESTIMATORS])
 
 
 def main(argv=None):
     run_study("entropy_during_training", Config, run, plot, argv, quick=QUICK,
               presets={"paper_scale": PAPER}, description=__doc__,
-              tables=lambda r: {"entropy_during_training": table(r)})
+              tables=lambda r: {"entropy_during_training": family_vote_table(
+                  r["claims"][0]["evidence"]["per_opponent"])})
 
 
 if __name__ == "__main__":

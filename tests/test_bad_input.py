@@ -1452,6 +1452,43 @@ add("labelled_probe_data", Entry(call("labelled_probe_data", dataset="imageworld
                                       seed=0),
                                  positive=("n_pool", "n_unlabelled"), no_positive=("seed",),
                                  no_options=("augment",)))
+# --- study measurements: reference comparisons in one call, entropy monitors, run curves --
+add("compare_with_reference", Entry(call("compare_with_reference", curves=_CURVES,
+                                         reference="a", steps=[1, 2], families={"f": ("q",)}),
+                                    extra=(("rel_tol<0", "rel_tol", override({"rel_tol": -0.1})),
+                                           ("families empty", "families",
+                                            override({"families": {}})))))
+add("family_vote_criterion", Entry(call("family_vote_criterion", reference="a",
+                                        methods=["a", "b"], families={"f": ("q",)}, n_trials=3,
+                                        alpha=0.05),
+                                   no_options=("on",),
+                                   extra=(("methods only the reference", "methods",
+                                           override({"methods": ["a"]})),
+                                          ("families empty", "families",
+                                           override({"families": {}})),
+                                          ("n_trials 1", "n_trials", override({"n_trials": 1})))))
+add("family_vote_table", Entry(call("family_vote_table", per_opponent=lazy(
+    lambda: api("family_vote")(_TESTS(), {"f": ("q",)})["per_opponent"])),
+                               extra=(("per_opponent empty", "per_opponent",
+                                       override({"per_opponent": {}})),)))
+add("representation_entropy_ingredients", Entry(call("representation_entropy_ingredients"),
+                                                positive=("knn_k",)))
+add("entropy_monitor_ingredients", Entry(call("entropy_monitor_ingredients"),
+                                         positive=("knn_k",)))
+add("entropy_checkpoint_monitor", Entry(call("entropy_checkpoint_monitor",
+                                             images=lazy(lambda: T(8, 12).reshape(8, 3, 2, 2))),
+                                        positive=("kernel_sigma", "knn_k"),
+                                        extra=(("one image", "images", override(
+                                            {"images": T(1, 12).reshape(1, 3, 2, 2)})),)))
+_RUNS = [{"method": "a", "trial": 0, "history": [{"k": {"q": 1.0}}, {"k": {"q": 2.0}}],
+          "train": {"losses": [(0, 2.0), (1, 1.0)]}}]
+add("history_curves", Entry(call("history_curves", runs=_RUNS, key="k", quantities=["q"]),
+                            extra=(("runs empty", "runs", override({"runs": []})),
+                                   ("quantity missing", "quantities",
+                                    override({"quantities": ["r"]})))))
+add("interval_loss_trends", Entry(call("interval_loss_trends", runs=_RUNS, bounds=[0, 1, 2]),
+                                  extra=(("runs empty", "runs", override({"runs": []})),
+                                         ("rel_tol<0", "rel_tol", override({"rel_tol": -1.0})))))
 SKIP: dict[str, str] = {
     "IMAGE_SPECS": "constant tuple of dataset forms",
     "BOX_CONDITIONALS": "constant tuple of option names",

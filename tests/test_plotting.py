@@ -153,3 +153,25 @@ def test_row_plot_helpers_draw_the_rows_values():
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+
+
+def test_mean_se_panels_draw_one_line_per_label_per_quantity():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from mitheory.plotting import mean_se_panels
+
+    s = {"a": {"q": {"mean": [1.0, None], "se": [0.1, None]}, "r": {"mean": [2.0, 3.0],
+                                                                   "se": [None, 0.2]}},
+         "b": {"q": {"mean": [4.0, 5.0], "se": [0.1, 0.1]}, "r": {"mean": [6.0, 7.0],
+                                                                  "se": [0.1, 0.1]}}}
+    fig = mean_se_panels(s, [0, 2], ["q", "r"], xlabel="step", ylabel="h", titles=["Q", "R"])
+    axes = fig.axes
+    assert [ax.get_title() for ax in axes] == ["Q", "R"]
+    assert [c.get_label() for c in axes[0].containers] == ["a", "b"]
+    y = axes[0].containers[0].lines[0].get_ydata()
+    assert y[0] == 1.0 and np.isnan(y[1])  # None drawn as a gap
+    assert list(axes[1].containers[1].lines[0].get_ydata()) == [6.0, 7.0]
+    plt.close(fig)

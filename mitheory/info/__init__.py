@@ -34,7 +34,8 @@ from mitheory.info._task_estimates import mi_estimates_on_task
 # Differentiable Gaussian quantities objectives are built from
 from mitheory.info._gaussian_torch import (isotropic_mixture_log_density_torch,
                                            total_correlation_gaussian_torch)
-from mitheory.info._representation import representation_entropies
+from mitheory.info._representation import (representation_entropies,
+                                            representation_entropy_ingredients)
 
 from mitheory.info import tasks  # noqa: E402  (public submodule)
 
@@ -87,4 +88,5 @@ __all__ = [
     "isotropic_mixture_log_density_torch",
     # _representation
     "representation_entropies",
+    "representation_entropy_ingredients",
 ]

@@ -117,3 +117,32 @@ def representation_entropies(z: ArrayLike, *, footings: Sequence[str] = FOOTINGS
         empty = {q: None for qs in _FAMILIES.values() for q in qs}
         return {f: {**empty, "error": str(exc)} for f in footings}
     return {f: _entropies(normed[f], kernel_sigma, knn_k) for f in footings}
+
+
+def representation_entropy_ingredients(*, knn_k: int = 3) -> dict[str, object]:
+    """What :func:`representation_entropies` computes, in words, for a study's log.
+
+    Parameters
+    ----------
+    knn_k : int
+        The Kozachenko-Leonenko neighbour order the study uses.
+
+    Returns
+    -------
+    dict
+        ``normalisations`` (each footing), ``estimators`` (each quantity), ``kernel_std_rule``
+        (the pairwise kernel width) and ``unit``.
+
+    Raises
+    ------
+    ValueError
+        ``knn_k`` not a positive integer.
+    """
+    check_int(knn_k, "knn_k", minimum=1)
+    return {"normalisations": {"isotropic": "centred, one scalar: mean per-dim variance 1",
+                               "sphere": "rows scaled to norm sqrt(d)", "raw": "untouched"},
+            "estimators": {"logdet": "0.5 logdet(I + C), C covariance, beta 1",
+                           "kl_upper": "Kolchinsky-Tracey KL bound, N(z_i, s^2 I)",
+                           "bhattacharyya_lower": "Kolchinsky-Tracey Bhattacharyya bound",
+                           "knn": f"Kozachenko-Leonenko, k={knn_k}, Euclidean"},
+            "kernel_std_rule": "s = kernel_sigma * sqrt(d)", "unit": "nats"}

@@ -47,6 +47,8 @@ from mitheory.stats._two_sample import (
 from mitheory.stats._convergence import relative_trend_status
 from mitheory.stats._reference import (checkpoint_mean_se, family_vote,
                                        paired_reference_tests)
+from mitheory.stats._reference import (compare_with_reference, family_vote_criterion,
+                                       family_vote_table)
 from mitheory.stats._bound_points import (correlations_with, probe_gaps_and_bounds,
                                           stratified_prefix)
 from mitheory.stats._noise_scale import (DISTANCE_QUANTILES, largest_passing_scale,
@@ -70,4 +72,5 @@ __all__ = ["Correlation", "CORRELATION_METHODS", "DEFAULT_SIGMAS", "Generalizati
            "checkpoint_mean_se", "family_vote", "paired_reference_tests",
            "relative_trend_status",
            "DISTANCE_QUANTILES", "largest_passing_scale", "pairwise_distances_vs_noise",
-           "correlations_with", "probe_gaps_and_bounds", "stratified_prefix"]
+           "correlations_with", "probe_gaps_and_bounds", "stratified_prefix",
+           "compare_with_reference", "family_vote_criterion", "family_vote_table"]

@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from mitheory._validate import check_array, check_probability
+from mitheory._validate import check_array, check_finite_number, check_int, check_probability
+from mitheory.stats._convergence import relative_trend_status
 from mitheory.stats._paired import holm_adjust, paired_test
 
 SUMMARIES = ("final", "auc")
@@ -188,3 +189,92 @@ def checkpoint_mean_se(curves: ArrayLike) -> dict[str, Any]:
     se = [float(c[ok[:, j], j].std(ddof=1) / np.sqrt(n[j])) if n[j] > 1 else None
           for j in range(c.shape[1])]
     return {"mean": mean, "se": se, "n_failed": int((~ok).sum())}
+
+
+def compare_with_reference(curves: Mapping[str, Mapping[str, ArrayLike]], reference: str,
+                           steps: Sequence[int], families: Mapping[str, Sequence[str]], *,
+                           alpha: float = 0.05, rel_tol: float = 0.02) -> dict[str, Any]:
+    """Summary, paired tests, family vote and plateau status of budget curves, in one call.
+
+    Parameters
+    ----------
+    curves, reference, steps, alpha
+        As in :func:`paired_reference_tests`.
+    families : mapping family -> sequence of quantity names
+        As in :func:`family_vote`.
+    rel_tol : float
+        Relative tolerance of :func:`relative_trend_status` on the last two checkpoint means.
+
+    Returns
+    -------
+    dict
+        ``summary`` (``{method: {quantity: checkpoint_mean_se(curve)}}``), ``trend``
+        (``{method: {quantity: status}}`` of the last two means; a quantity whose mean is
+        ``None`` there is left out), ``tests`` (:func:`paired_reference_tests`) and the
+        ``per_opponent``, ``majority`` and ``verdict`` of :func:`family_vote`.
+
+    Raises
+    ------
+    ValueError
+        The errors of the three functions it calls.
+    """
+    if check_finite_number(rel_tol, "rel_tol") < 0:
+        raise ValueError(f"rel_tol must be finite and >= 0, got {rel_tol!r}")
+    tests = paired_reference_tests(curves, reference, steps, alpha=alpha)
+    summary = {m: {q: checkpoint_mean_se(c) for q, c in cs.items()} for m, cs in curves.items()}
+    trend = {m: {q: relative_trend_status(s["mean"][-2:], rel_tol=rel_tol)
+                 for q, s in qs.items() if None not in s["mean"][-2:]}
+             for m, qs in summary.items()}
+    return {"summary": summary, "trend": trend, "tests": tests, **family_vote(tests, families)}
+
+
+def family_vote_criterion(reference: str, methods: Sequence[str],
+                          families: Mapping[str, Sequence[str]], *, n_trials: int, alpha: float,
+                          on: str = "") -> str:
+    """The rule of :func:`compare_with_reference` / :func:`family_vote`, in words, for a claim:
+    ``reference`` against each other method of ``methods``, with the ``families`` named (and
+    their quantities) and the majority ``len(families) // 2 + 1``. ``on`` says where the
+    curves were measured (e.g. ``" on projector/isotropic"``).
+
+    >>> family_vote_criterion("a", ["a", "b"], {"f": ("q",)}, n_trials=5, alpha=0.05)[:36]
+    "a vs each of ['b']: a family (f = q)"
+
+    Raises
+    ------
+    ValueError
+        ``reference`` not in ``methods`` or alone there, empty ``families``, ``n_trials`` < 2
+        or ``alpha`` not in [0, 1].
+    """
+    check_probability(alpha, "alpha")
+    check_int(n_trials, "n_trials", minimum=2)  # a paired t-test needs two pairs
+    if reference not in methods:
+        raise ValueError(f"reference={reference!r} must be one of methods {list(methods)}")
+    others = [m for m in methods if m != reference]
+    if not others:
+        raise ValueError(f"methods must hold a method other than {reference!r}, got {methods!r}")
+    if not families:
+        raise ValueError("families must name at least one family")
+    named = "; ".join(f if list(qs) == [f] else f"{f} = {' and '.join(qs)}"
+                      for f, qs in families.items())
+    need = len(families) // 2 + 1
+    return (f"{reference} vs each of {others}{on}: a family ({named}) says higher when two-sided "
+            f"paired t-tests across {n_trials} trials (Holm over methods x estimators, per "
+            f"summary) give p < {alpha} with a positive mean difference, at the final checkpoint "
+            f"and on the AUC / steps; supported when >= {need} of {len(families)} families say "
+            f"higher against every method; not supported when >= {need} say lower against any; "
+            f"inconclusive otherwise")
+
+def family_vote_table(per_opponent: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """One table row per opponent of :func:`family_vote`'s ``per_opponent``: ``vs``, each
+    family's outcome and ``families higher`` (the count).
+
+    Raises
+    ------
+    ValueError
+        ``per_opponent`` empty or a row without ``families`` and ``n_higher``.
+    """
+    if not per_opponent or any(not {"families", "n_higher"} <= set(p)
+                               for p in per_opponent.values()):
+        raise ValueError("per_opponent must be family_vote's non-empty per_opponent mapping")
+    return [{"vs": o, **p["families"], "families higher": p["n_higher"]}
+            for o, p in per_opponent.items()]

@@ -35,6 +35,8 @@ from mitheory.train._decorrelation import mmi_options
 from mitheory.train._image_study import held_out_source, interval_losses, train_on_schedule
 from mitheory.train._image_study import (add_interval_losses, checkpoint_trends,
                                          knn_checkpoint_monitor, labelled_probe_data)
+from mitheory.train._image_study import (entropy_checkpoint_monitor, entropy_monitor_ingredients,
+                                         history_curves, interval_loss_trends)
 
 __all__ = [
     "BYOL", "CONCEPTS", "EMATarget", "ERBYOL", "ERGaussian", "FitResult", "InfoNCE", "MINC", "MMI",
@@ -57,4 +59,6 @@ __all__ = [
     "held_out_source", "interval_losses", "train_on_schedule",
     "add_interval_losses", "checkpoint_trends", "knn_checkpoint_monitor",
     "labelled_probe_data",
+    "entropy_checkpoint_monitor", "entropy_monitor_ingredients", "history_curves",
+    "interval_loss_trends",
 ]

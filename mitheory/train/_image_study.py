@@ -9,13 +9,16 @@ import numpy as np
 import torch
 
 from mitheory._rng import Seed, as_generator, int_seed, spawn
-from mitheory._validate import check_int, check_labels, check_option
+from mitheory._validate import (check_image_batch, check_int, check_labels, check_option,
+                                check_positive)
 from mitheory.data import (RECIPES, ArrayDataset, CIFARDataset, ImageFolderDataset,
                            TwoViewAugment, parse_dataset_spec, shuffled_loader)
 from mitheory.generative import ImageWorld
+from mitheory.info import representation_entropies, representation_entropy_ingredients
 from mitheory.stats import (even_checkpoints, interval_means, relative_trend_status,
                             trend_status)
-from mitheory.train._image import ImageTrainConfig, init_image_method_, train_images
+from mitheory.train._image import (ImageTrainConfig, embed_images, init_image_method_,
+                                   train_images)
 from mitheory.train._image_eval import knn_monitor
 from mitheory.train._loop import TrainResult, resolve_device
 from mitheory.train._method import SSLMethod
@@ -334,3 +337,109 @@ def labelled_probe_data(dataset: str, *, n_pool: int, n_test: int, n_unlabelled:
     loader = shuffled_loader(ArrayDataset(x_tr, y_tr, layout="NCHW"), batch_size, seed)
     return ((x_tr[pick], y_tr[pick]), (x_te[te], y_te[te]), int(y_tr.max()) + 1, views, loader,
             aug)
+
+
+#: the representations :func:`entropy_checkpoint_monitor` scores, in words
+_ENTROPY_REPRESENTATIONS = {"projector": "encoder output (the loss input)",
+                            "backbone": "ResNet output before the projector"}
+
+
+def entropy_checkpoint_monitor(images: torch.Tensor, *, kernel_sigma: float = 0.5,
+                               knn_k: int = 3) -> Callable[[int, SSLMethod], dict]:
+    """A checkpoint ``evaluate(step, method)`` for :func:`train_with_checkpoints`: the
+    entropies (:func:`mitheory.info.representation_entropies`) of a fixed image set's
+    embeddings, on the projector output (``features="encoder"``, the loss input) and on the
+    backbone output (``"embed"``), under every footing.
+
+    Returns
+    -------
+    callable
+        ``evaluate`` giving ``{"<representation>/<footing>": {quantity: nats}}`` for
+        ``representation`` ``projector`` or ``backbone``.
+
+    Raises
+    ------
+    ValueError
+        Fewer than 2 images, non-positive ``kernel_sigma`` or ``knn_k``.
+    """
+    check_image_batch(images, "images", channels=None)
+    if len(images) < 2:
+        raise ValueError(f"images must hold at least 2 images, got {len(images)}")
+    check_positive(kernel_sigma, "kernel_sigma")
+    check_int(knn_k, "knn_k", minimum=1)
+
+    def evaluate(step: int, method: SSLMethod) -> dict:
+        return {f"{rep}/{k}": h for rep, feat in (("projector", "encoder"), ("backbone", "embed"))
+                for k, h in representation_entropies(
+                    embed_images(method, images, features=feat),
+                    kernel_sigma=kernel_sigma, knn_k=knn_k).items()}
+
+    return evaluate
+
+
+def entropy_monitor_ingredients(*, knn_k: int = 3) -> dict[str, object]:
+    """What :func:`entropy_checkpoint_monitor` computes, in words, for a study's log: the
+    ``representations`` and :func:`mitheory.info.representation_entropy_ingredients`.
+
+    Raises
+    ------
+    ValueError
+        ``knn_k`` not a positive integer.
+    """
+    return {"representations": dict(_ENTROPY_REPRESENTATIONS),
+            **representation_entropy_ingredients(knn_k=knn_k)}
+
+
+def history_curves(runs: Iterable[dict], key: str, quantities: Iterable[str]
+                   ) -> dict[str, dict[str, np.ndarray]]:
+    """Budget curves of runs, per method: ``{method: {quantity: array (n_trials, n_steps)}}``.
+
+    ``runs`` are cells ``{"method", "trial", "history"}`` with ``history`` the checkpoint rows
+    of :func:`train_with_checkpoints`; the value is ``history[j][key][quantity]`` (``None``, a
+    failed estimate, becomes NaN). Methods are in the order they first appear, trials sorted.
+
+    Raises
+    ------
+    ValueError
+        No runs, a run without those fields, a checkpoint without ``key`` or a quantity, or
+        runs of one method with different numbers of checkpoints.
+    """
+    rows, qs = list(runs), list(quantities)
+    if not rows or not qs:
+        raise ValueError("runs and quantities must be non-empty")
+    if any(not {"method", "trial", "history"} <= set(r) for r in rows):
+        raise ValueError("runs must be cells with 'method', 'trial' and 'history'")
+    out = {}
+    for m in dict.fromkeys(r["method"] for r in rows):
+        hist = [r["history"] for r in sorted((r for r in rows if r["method"] == m),
+                                             key=lambda r: r["trial"])]
+        if len({len(h) for h in hist}) != 1:
+            raise ValueError(f"runs of {m!r} have different numbers of checkpoints")
+        if any(key not in c or q not in c[key] for h in hist for c in h for q in qs):
+            raise ValueError(f"runs must hold key {key!r} with quantities {qs} at every "
+                             f"checkpoint")
+        out[m] = {q: np.array([[np.nan if c[key][q] is None else c[key][q] for c in h]
+                               for h in hist], dtype=float) for q in qs}
+    return out
+
+
+def interval_loss_trends(runs: Iterable[dict], bounds: Iterable[int], *,
+                         rel_tol: float = 0.02) -> dict[str, str]:
+    """Per method, the plateau status (:func:`mitheory.stats.relative_trend_status`) of the
+    mean training loss over its runs in each ``[bounds[i], bounds[i+1])``
+    (:func:`interval_losses`); e.g. ``bounds = steps[-3:]`` compares the last two checkpoint
+    intervals. ``runs`` are cells ``{"method", "train": TrainResult.to_dict()}``; methods in
+    the order they first appear.
+
+    Raises
+    ------
+    ValueError
+        No runs, a run without ``method`` or ``train["losses"]``, and the errors of
+        :func:`interval_losses` and :func:`mitheory.stats.relative_trend_status`.
+    """
+    rows, b = list(runs), list(bounds)
+    if not rows or any("method" not in r or "losses" not in r.get("train", {}) for r in rows):
+        raise ValueError("runs must be non-empty cells with 'method' and train['losses']")
+    return {m: relative_trend_status(interval_losses(
+        [r["train"]["losses"] for r in rows if r["method"] == m], b), rel_tol=rel_tol)
+        for m in dict.fromkeys(r["method"] for r in rows)}

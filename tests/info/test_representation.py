@@ -39,3 +39,13 @@ def test_collapsed_and_duplicated_embeddings_give_none_with_a_reason():
     z = np.repeat(_z()[:20], 5, axis=0)  # every point five times: kNN distances are zero
     h = info.representation_entropies(z, footings=("raw",))["raw"]
     assert h["knn"] is None and "knn_error" in h and h["logdet"] is not None
+
+
+def test_ingredients_name_every_footing_and_quantity_of_the_estimates():
+    ing = info.representation_entropy_ingredients(knn_k=5)
+    h = info.representation_entropies(_z())
+    assert set(ing["normalisations"]) == set(h)  # one description per footing computed
+    assert set(ing["estimators"]) == set(h["isotropic"])  # and per quantity
+    assert "k=5" in ing["estimators"]["knn"] and ing["unit"] == "nats"
+    with pytest.raises(ValueError, match="knn_k"):
+        info.representation_entropy_ingredients(knn_k=0)

@@ -81,3 +81,49 @@ def test_relative_trend_is_trend_status_at_a_tolerance_of_the_last_value():
     assert relative_trend_status([1.0, 1.03]) == "still rising"  # 0.03 > 0.0206
     assert relative_trend_status([-1.0, -1.1], rel_tol=0.05) == "still falling"
     assert relative_trend_status([1.0]) == "one checkpoint only"
+
+
+def test_compare_with_reference_is_its_parts_with_the_stated_trend():
+    from mitheory.stats import compare_with_reference
+
+    c, steps, fam = _curves(), [0, 2, 4], {"f": ("q",), "g": ("r",)}
+    c["b"]["r"][:, -1] = np.nan  # a failed last checkpoint: no trend for that quantity
+    out = compare_with_reference(c, "ref", steps, fam, alpha=0.05)
+    tests = paired_reference_tests(c, "ref", steps, alpha=0.05)
+    assert out["tests"] == tests  # the same rows as calling the parts by hand
+    assert {k: out[k] for k in ("per_opponent", "majority", "verdict")} == family_vote(tests, fam)
+    for m in c:
+        for q in c[m]:
+            assert out["summary"][m][q] == checkpoint_mean_se(c[m][q])
+    # trend of the last two checkpoint means, relative tolerance 2%; left out where one is None
+    assert set(out["trend"]["b"]) == {"q"}
+    for m, q in (("ref", "q"), ("ref", "r"), ("b", "q")):
+        assert out["trend"][m][q] == relative_trend_status(out["summary"][m][q]["mean"][-2:])
+    with pytest.raises(ValueError, match="rel_tol"):
+        compare_with_reference(c, "ref", steps, fam, rel_tol=-0.1)
+
+
+def test_family_vote_criterion_names_the_families_majority_and_opponents():
+    from mitheory.stats import family_vote_criterion
+
+    fam = {"logdet": ("logdet",), "pairwise": ("kl", "bh"), "knn": ("knn",)}
+    text = family_vote_criterion("v", ["v", "s", "b"], fam, n_trials=5, alpha=0.01, on=" on x")
+    assert text.startswith("v vs each of ['s', 'b'] on x: a family (logdet; pairwise = kl and "
+                           "bh; knn) says higher")
+    # majority of 3 families is 2, as family_vote decides
+    assert ">= 2 of 3 families say higher" in text and ">= 2 say lower" in text
+    assert "across 5 trials" in text and "p < 0.01" in text
+    with pytest.raises(ValueError, match="methods"):
+        family_vote_criterion("v", ["v"], fam, n_trials=5, alpha=0.05)
+
+
+def test_family_vote_table_is_one_row_per_opponent():
+    from mitheory.stats import family_vote_table
+
+    vote = family_vote(paired_reference_tests(_curves(), "ref", [0, 2, 4]),
+                       {"f": ("q",), "g": ("r",)})
+    rows = family_vote_table(vote["per_opponent"])
+    p = vote["per_opponent"]["b"]
+    assert rows == [{"vs": "b", **p["families"], "families higher": p["n_higher"]}]
+    with pytest.raises(ValueError, match="per_opponent"):
+        family_vote_table({})

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from mitheory import train as tr
 from mitheory.stats import family_vote
 from studies import entropy_during_training as edt
 
@@ -49,11 +50,11 @@ def test_comparisons_reproduce_scipy(written):
     q, steps = edt.QUICK, res["steps"]
     comp = res["comparisons"][q.verdict_footing]
     other = q.methods[1]
+    curves = tr.history_curves(res["runs"], q.verdict_footing, edt.ESTIMATORS)
     for t in comp["tests"]:
         if "error" in t:
             continue
-        a = edt.curves(res["runs"], q.verdict_footing, q.reference, t["estimator"])
-        b = edt.curves(res["runs"], q.verdict_footing, other, t["estimator"])
+        a, b = curves[q.reference][t["estimator"]], curves[other][t["estimator"]]
         if t["summary"] == "final":
             fa, fb = a[:, -1], b[:, -1]
         else:

@@ -150,3 +150,48 @@ def test_labelled_probe_data_on_the_world_uses_its_documented_streams():
     with pytest.raises(ValueError, match="n_pool"):
         tr.labelled_probe_data("imageworld", n_pool=0, n_test=6, n_unlabelled=4,
                                batch_size=2, augment="vicreg", seed=0)
+
+
+def test_entropy_checkpoint_monitor_scores_both_representations_by_hand():
+    from mitheory import info
+
+    x, _ = tr.sample_images("world", 30, seed=3)
+    m = tr.make_image_method("simclr", width=2, projector="8-8")
+    got = tr.entropy_checkpoint_monitor(x, kernel_sigma=0.7, knn_k=2)(0, m)
+    for rep, feat in (("projector", "encoder"), ("backbone", "embed")):
+        want = info.representation_entropies(tr.embed_images(m, x, features=feat),
+                                             kernel_sigma=0.7, knn_k=2)
+        for f, h in want.items():
+            assert got[f"{rep}/{f}"] == h  # the same estimators on the same embeddings: exact
+    assert set(tr.entropy_monitor_ingredients(knn_k=2)["representations"]) == {
+        k.split("/")[0] for k in got}  # one description per representation scored
+    with pytest.raises(ValueError, match="images"):
+        tr.entropy_checkpoint_monitor(x[:1])
+
+
+def test_history_curves_stack_trials_in_order_with_nan_for_none():
+    runs = [{"method": "a", "trial": 1, "history": [{"k": {"q": 3.0}}, {"k": {"q": 4.0}}]},
+            {"method": "a", "trial": 0, "history": [{"k": {"q": 1.0}}, {"k": {"q": None}}]},
+            {"method": "b", "trial": 0, "history": [{"k": {"q": 5.0}}, {"k": {"q": 6.0}}]}]
+    c = tr.history_curves(runs, "k", ["q"])
+    assert list(c) == ["a", "b"]  # order of first appearance
+    np.testing.assert_array_equal(c["a"]["q"], [[1.0, np.nan], [3.0, 4.0]])  # trials sorted
+    np.testing.assert_array_equal(c["b"]["q"], [[5.0, 6.0]])
+    with pytest.raises(ValueError, match="key"):
+        tr.history_curves(runs, "other", ["q"])
+    with pytest.raises(ValueError, match="checkpoints"):
+        tr.history_curves(runs[:1] + [{**runs[1], "history": runs[1]["history"][:1]}], "k", ["q"])
+
+
+def test_interval_loss_trends_per_method():
+    from mitheory.stats import relative_trend_status
+
+    runs = [{"method": "a", "train": {"losses": [(0, 4.0), (1, 2.0), (2, 1.0), (3, 1.01)]}},
+            {"method": "a", "train": {"losses": [(0, 4.0), (1, 2.0), (2, 1.0), (3, 0.99)]}},
+            {"method": "b", "train": {"losses": [(0, 1.0), (1, 1.0), (2, 1.0), (3, 1.0)]}}]
+    got = tr.interval_loss_trends(runs, [0, 2, 4])
+    # by hand: a -> intervals (4 + 2) / 2 = 3 and (1 + 1) / 2 = 1 (66% drop); b -> flat
+    assert got == {"a": relative_trend_status([3.0, 1.0]), "b": "plateaued"}
+    assert got["a"] == "still falling"
+    with pytest.raises(ValueError, match="runs"):
+        tr.interval_loss_trends([], [0, 2])
