@@ -395,3 +395,16 @@ def quantile_band(ax: Any, x: Sequence[float], samples: Any, *, q: tuple[float, 
     line, = ax.plot(x, np.median(s, 1), fmt, **kw)
     ax.fill_between(x, *np.quantile(s, q, 1), alpha=alpha, color=line.get_color())
     return line
+
+
+def labelled_boxplot(ax: Any, groups: Mapping[str, Sequence[float]], *,
+                     hlines: Sequence[float] = (), **set_kw: Any) -> dict[str, list]:
+    """One box per group (whiskers, no fliers), ticked with the group's name, dashed grey
+    reference lines at ``hlines``; ``set_kw`` go to ``ax.set`` (e.g. ``yscale="log"``).
+    Returns the artists of ``ax.boxplot``."""
+    boxes = ax.boxplot([list(v) for v in groups.values()], showfliers=False)
+    ax.set_xticks(range(1, len(groups) + 1), list(groups))
+    for y in hlines:
+        ax.axhline(y, color="gray", lw=0.6, ls="--")
+    ax.set(**set_kw)
+    return boxes

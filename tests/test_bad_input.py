@@ -1449,6 +1449,21 @@ add("labelled_probe_data", Entry(call("labelled_probe_data", dataset="imageworld
                                       seed=0),
                                  positive=("n_pool", "n_unlabelled"), no_positive=("seed",),
                                  no_options=("augment",)))
+_SWEEP = [{"s": 0.1, "pass_hz": 1.0, "exit": [0.0], "tests": [{"hz": {"p_value": 0.5}}]}]
+add("pool_noise_sweeps", Entry(call("pool_noise_sweeps", sweeps=[_SWEEP], test="hz",
+                                    min_pass=0.5), no_options=("test",),
+                               extra=(("sweeps empty", "sweeps", override({"sweeps": []})),
+                                      ("unknown test", "test", override({"test": "x"})))))
+add("noise_response_curves", Entry(call("noise_response_curves", rows=_SWEEP, test="hz"),
+                                   no_options=("test",),
+                                   extra=(("rows empty", "rows", override({"rows": []})),
+                                          ("unknown test", "test", override({"test": "x"})))))
+add("image_training_source", Entry(call("image_training_source", source="world", batch_size=4,
+                                        seed=0), no_positive=("seed",)))
+add("raw_image_distances", Entry(call("raw_image_distances", datasets=["digits"], n=4,
+                                      noise_scales=[0.1], seed=0), no_positive=("seed",),
+                                 extra=(("datasets empty", "datasets",
+                                         override({"datasets": []})),)))
 SKIP: dict[str, str] = {
     "IMAGE_SPECS": "constant tuple of dataset forms",
     "BOX_CONDITIONALS": "constant tuple of option names",

@@ -153,3 +153,20 @@ def test_row_plot_helpers_draw_the_rows_values():
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+
+
+def test_labelled_boxplot_ticks_groups_and_draws_reference_lines():
+    import matplotlib.pyplot as plt
+
+    from mitheory.plotting import labelled_boxplot, subplots
+
+    fig, ax = subplots()
+    boxes = labelled_boxplot(ax[0, 0], {"world": [1.0, 2.0, 3.0], "digits": [4.0, 5.0]},
+                             hlines=[0.5, 6.0], yscale="log", title="t")
+    a = ax[0, 0]
+    assert [t.get_text() for t in a.get_xticklabels()] == ["world", "digits"]
+    assert [m.get_ydata()[0] for m in boxes["medians"]] == [2.0, 4.5]  # one box per group
+    assert boxes["fliers"] == [] or all(len(f.get_ydata()) == 0 for f in boxes["fliers"])
+    assert [ln.get_ydata()[0] for ln in a.get_lines() if ln.get_color() == "gray"] == [0.5, 6.0]
+    assert a.get_yscale() == "log" and a.get_title() == "t"
+    plt.close(fig)

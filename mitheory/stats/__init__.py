@@ -51,6 +51,7 @@ from mitheory.stats._bound_points import (correlations_with, probe_gaps_and_boun
                                           stratified_prefix)
 from mitheory.stats._noise_scale import (DISTANCE_QUANTILES, largest_passing_scale,
                                          pairwise_distances_vs_noise)
+from mitheory.stats._noise_scale import pool_noise_sweeps
 
 __all__ = ["Correlation", "CORRELATION_METHODS", "DEFAULT_SIGMAS", "GeneralizationBound",
            "LinearProbe", "NORMALITY_METHODS", "NormalityTest", "PairedTest", "PLATEAU_TOL",
@@ -70,4 +71,5 @@ __all__ = ["Correlation", "CORRELATION_METHODS", "DEFAULT_SIGMAS", "Generalizati
            "checkpoint_mean_se", "family_vote", "paired_reference_tests",
            "relative_trend_status",
            "DISTANCE_QUANTILES", "largest_passing_scale", "pairwise_distances_vs_noise",
-           "correlations_with", "probe_gaps_and_bounds", "stratified_prefix"]
+           "correlations_with", "probe_gaps_and_bounds", "stratified_prefix",
+           "pool_noise_sweeps"]

@@ -35,6 +35,7 @@ from mitheory.train._decorrelation import mmi_options
 from mitheory.train._image_study import held_out_source, interval_losses, train_on_schedule
 from mitheory.train._image_study import (add_interval_losses, checkpoint_trends,
                                          knn_checkpoint_monitor, labelled_probe_data)
+from mitheory.train._image_study import image_training_source, raw_image_distances
 
 __all__ = [
     "BYOL", "CONCEPTS", "EMATarget", "ERBYOL", "ERGaussian", "FitResult", "InfoNCE", "MINC", "MMI",
@@ -57,4 +58,5 @@ __all__ = [
     "held_out_source", "interval_losses", "train_on_schedule",
     "add_interval_losses", "checkpoint_trends", "knn_checkpoint_monitor",
     "labelled_probe_data",
+    "image_training_source", "raw_image_distances",
 ]
