@@ -1464,6 +1464,16 @@ add("raw_image_distances", Entry(call("raw_image_distances", datasets=["digits"]
                                       noise_scales=[0.1], seed=0), no_positive=("seed",),
                                  extra=(("datasets empty", "datasets",
                                          override({"datasets": []})),)))
+_PTS = [{"gap": g, "bounds": {"s": {"gap_bound": g + 1 + g * g}, "t": {"gap_bound": 2 - g}}}
+        for g in np.linspace(0, 1, 8)]
+add("bounds_vs_gap", Entry(call("bounds_vs_gap", points=_PTS, bounds=["s", "t"], reference="s",
+                                n_boot=20, seed=0), no_positive=("seed",),
+                           no_options=("reference",),
+                           extra=(("one bound", "bounds", override({"bounds": ["s"]})),
+                                  ("unknown reference", "reference",
+                                   override({"reference": "x"})),
+                                  ("points lack a bound", "points",
+                                   override({"bounds": ["s", "u"]})))))
 SKIP: dict[str, str] = {
     "IMAGE_SPECS": "constant tuple of dataset forms",
     "BOX_CONDITIONALS": "constant tuple of option names",
