@@ -54,8 +54,8 @@ class Config:
 
 
 QUICK = replace(Config(), methods=("vicreg",), steps=4, n_checkpoints=2, batch_size=16, width=4,
-                projector="32-32", label_budgets=(2, 4, 8), n_unlabelled=64, n_test=100, n_mc=4,
-                n_boot=200)
+                projector="32-32", label_budgets=(2, 4, 8), n_unlabelled=64, n_test=100,
+                n_mc=4, n_boot=200)
 PAPER = replace(Config(), steps=5000, batch_size=256, lr=1e-3, width=64, projector="2048-2048",
                 label_budgets=(10, 25, 50, 100, 250, 500), n_unlabelled=10_000, n_test=10_000,
                 n_mc=64)
@@ -78,9 +78,9 @@ def run(cfg: Config) -> dict:
     for name in cfg.methods:
         def checkpoint(step, method):  # probe, gap and the three bounds at every label budget
             h = [tr.embed_images(method, x) for x in (pool[0], test[0], *views)]
-            rows = stats.probe_gaps_and_bounds(h[0], pool[1], h[1], test[1], h[2], h[3],
-                n_classes=n_classes, label_budgets=cfg.label_budgets, c=cfg.probe_c,
-                delta=cfg.delta, n_mc=cfg.n_mc, seed=(cfg.seed, 2))
+            rows = stats.probe_gaps_and_bounds(
+                h[0], pool[1], h[1], test[1], h[2], h[3], n_classes=n_classes, c=cfg.probe_c,
+                label_budgets=cfg.label_budgets, delta=cfg.delta, n_mc=cfg.n_mc, seed=(cfg.seed, 2))
             points.extend({"method": name, "step": step, **r} for r in rows)
             print(f"{name} step {step}: gaps " + ", ".join(f"{r['gap']:.3f}" for r in rows))
             return {"test_accuracy_largest_budget": rows[-1]["test_accuracy"]}
