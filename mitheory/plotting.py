@@ -414,3 +414,66 @@ def mean_se_panels(summaries: Mapping[str, Mapping[str, Mapping[str, Any]]], x: 
         ax.set(xlabel=xlabel, ylabel=ylabel, title=titles[j] if titles else q)
     axes[0][0].legend(fontsize=6)
     return fig
+
+
+def labelled_boxplot(ax: Any, groups: Mapping[str, Sequence[float]], *,
+                     hlines: Sequence[float] = (), **set_kw: Any) -> dict[str, list]:
+    """One box per group (whiskers, no fliers), ticked with the group's name, dashed grey
+    reference lines at ``hlines``; ``set_kw`` go to ``ax.set`` (e.g. ``yscale="log"``).
+    Returns the artists of ``ax.boxplot``."""
+    boxes = ax.boxplot([list(v) for v in groups.values()], showfliers=False)
+    ax.set_xticks(range(1, len(groups) + 1), list(groups))
+    for y in hlines:
+        ax.axhline(y, color="gray", lw=0.6, ls="--")
+    ax.set(**set_kw)
+    return boxes
+
+
+def _getter(f: str | Any) -> Any:
+    return f if callable(f) else (lambda r: r[f])
+
+
+def scatter_by(ax: Any, rows: Sequence[Mapping[str, Any]], hue: str, x: str | Any,
+               y: str | Any, *, s: str | Any | None = None, **kwargs: Any) -> None:
+    """One scatter per value of ``row[hue]`` (groups in order of first appearance), labelled
+    by it. ``x``, ``y`` and the marker size ``s`` are field names or functions of a row;
+    ``kwargs`` go to ``ax.scatter`` (e.g. ``alpha=0.7``)."""
+    fx, fy, groups = _getter(x), _getter(y), {}
+    for r in rows:
+        groups.setdefault(r[hue], []).append(r)
+    for value, sel in groups.items():
+        size = None if s is None else [_getter(s)(r) for r in sel]
+        ax.scatter([fx(r) for r in sel], [fy(r) for r in sel], s=size, label=value, **kwargs)
+
+
+def ci_bars(ax: Any, labels: Sequence[str], rows: Sequence[Mapping[str, Any]], *,
+            key: str = "r", low: str = "ci_low", high: str = "ci_high", **kwargs: Any) -> None:
+    """Bars of ``row[key]`` with asymmetric error bars down to ``row[low]`` and up to
+    ``row[high]`` (a confidence interval; the defaults are the fields of
+    :meth:`mitheory.stats.Correlation.to_dict`), one per label; ``kwargs`` go to ``ax.bar``."""
+    v = [r[key] for r in rows]
+    ax.bar(range(len(rows)), v, tick_label=list(labels), **kwargs,
+           yerr=[[e - r[low] for e, r in zip(v, rows)], [r[high] - e for e, r in zip(v, rows)]])
+
+
+def mean_lines(ax: Any, rows: Sequence[Mapping[str, Any]], x: str | Any,
+               ys: Mapping[str, str | Any], fmt: str = "o-", **kwargs: Any) -> list:
+    """For each ``label -> y`` of ``ys``, the mean of ``y`` over the rows sharing an ``x``
+    against the sorted distinct ``x`` values, as one labelled line. ``x`` and each ``y`` are
+    field names or functions of a row; ``kwargs`` go to ``ax.plot``. Returns the x values."""
+    fx = _getter(x)
+    xs = sorted({fx(r) for r in rows})
+    for label, y in ys.items():
+        fy = _getter(y)
+        ax.plot(xs, [np.mean([fy(r) for r in rows if fx(r) == v]) for v in xs], fmt,
+                label=label, **kwargs)
+    return xs
+
+
+def log_xticks(ax: Any, ticks: Sequence[float], **set_kw: Any) -> None:
+    """A log x axis ticked and labelled at exactly ``ticks``, without minor ticks. ``set_kw``
+    go to ``ax.set`` first (setting a scale later would restore the minor ticks)."""
+    ax.set(**set_kw)
+    ax.set_xscale("log")
+    ax.set_xticks(list(ticks), [str(t) for t in ticks])
+    ax.minorticks_off()

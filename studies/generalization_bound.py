@@ -22,10 +22,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-import numpy as np
-
 from mitheory import stats
 from mitheory import train as tr
+from mitheory.plotting import ci_bars, log_xticks, mean_lines, scatter_by
 from mitheory.study import Threshold, run_study, subplots, threshold_verdict
 
 PAPER_R = 0.9633  # Fig. 5 (right) of the paper: Pearson r of its bound vs the gap, CIFAR-10
@@ -80,9 +79,8 @@ def run(cfg: Config) -> dict:
         def checkpoint(step, method):  # probe, gap and the three bounds at every label budget
             h = [tr.embed_images(method, x) for x in (pool[0], test[0], *views)]
             rows = stats.probe_gaps_and_bounds(
-                h[0], pool[1], h[1], test[1], h[2], h[3], n_classes=n_classes,
-                label_budgets=cfg.label_budgets, c=cfg.probe_c, delta=cfg.delta, n_mc=cfg.n_mc,
-                seed=(cfg.seed, 2))
+                h[0], pool[1], h[1], test[1], h[2], h[3], n_classes=n_classes, c=cfg.probe_c,
+                label_budgets=cfg.label_budgets, delta=cfg.delta, n_mc=cfg.n_mc, seed=(cfg.seed, 2))
             points.extend({"method": name, "step": step, **r} for r in rows)
             print(f"{name} step {step}: gaps " + ", ".join(f"{r['gap']:.3f}" for r in rows))
             return {"test_accuracy_largest_budget": rows[-1]["test_accuracy"]}
@@ -92,71 +90,52 @@ def run(cfg: Config) -> dict:
                                             augment=aug)
         trend = tr.trend_status([h["test_accuracy_largest_budget"] for h in history])
         runs.append({"method": name, "train": res.to_dict(), "history": history, "trend": trend})
-    gap = [p["gap"] for p in points]
-    corr = stats.correlations_with({b: [p["bounds"][b]["gap_bound"] for p in points]
-                                    for b in BOUNDS}, gap, n_boot=cfg.n_boot, seed=(cfg.seed, 3))
-    r_sup = {b: corr[b]["pearson"]["r"] for b in BOUNDS[1:]}
-    best = max(r_sup, key=r_sup.get)
-    ssl = corr["ssl_vicreg"]["pearson"]
-    values = {"r_ssl": ssl["r"], "ci_low_ssl": ssl["ci_low"],
-              "r_ssl_minus_best": ssl["r"] - r_sup[best],
-              "ci_low_ssl_minus_best": ssl["ci_low"] - r_sup[best]}
-    valid = {b: float(np.mean([p["bounds"][b]["gap_bound"] >= p["gap"] for p in points]))
-             for b in BOUNDS}
-    trends = {r["method"]: r["trend"] for r in runs}
+    c = stats.bounds_vs_gap(points, BOUNDS, reference="ssl_vicreg", n_boot=cfg.n_boot,
+                            seed=(cfg.seed, 3))
+    values = {"r_ssl": c["r"], "ci_low_ssl": c["ci_low"], "r_ssl_minus_best": c["r_minus_best"],
+              "ci_low_ssl_minus_best": c["ci_low_minus_best"]}
+    trends, valid = {r["method"]: r["trend"] for r in runs}, c["fraction_bound_above_gap"]
     claim = threshold_verdict(
         "C11", values, C11_RULES, subject=f"bound vs probe gap over {len(points)} points",
         protocol="reconstructed", n_seeds=1,
-        evidence={"paper_r": PAPER_R, "best_supervised_bound": best, "supervised_r": r_sup,
-                  "spearman_r": {b: corr[b]["spearman"]["r"] for b in BOUNDS},
+        evidence={"paper_r": PAPER_R, "best_supervised_bound": c["best_rival"],
+                  "supervised_r": c["rival_r"], "spearman_r": c["spearman_r"],
                   "fraction_bound_above_gap": valid, "trend": trends, "steps": cfg.steps},
         notes="test accuracy (largest budget) over the last two checkpoints: " +
               ", ".join(f"{k} {v}" for k, v in trends.items()) +
               "; the points share encoders, so the CIs assume an independence they lack")
     return {"protocol": "reconstructed", "dataset": cfg.dataset, "n_classes": n_classes,
-            "checkpoints": stats.even_checkpoints(cfg.steps, cfg.n_checkpoints),
-            "paper_pearson_r": PAPER_R, "points": points, "runs": runs,
-            "correlations": corr, "fraction_bound_above_gap": valid, "claims": [claim]}
+            "checkpoints": stats.even_checkpoints(cfg.steps, cfg.n_checkpoints), "runs": runs,
+            "paper_pearson_r": PAPER_R, "points": points, "claims": [claim],
+            "correlations": c["correlations"], "fraction_bound_above_gap": valid}
 
 
 def table(results: dict) -> list[dict]:
     corr, valid = results["correlations"], results["fraction_bound_above_gap"]
     return [{"bound": b, **{f"{m} r [95% CI]": f"{c['r']:.3f} [{c['ci_low']:.3f}, "
-                            f"{c['ci_high']:.3f}]" for m, c in corr[b].items()},
-             "p (Pearson)": f"{corr[b]['pearson']['p_value']:.2g}",
-             "bound >= gap": f"{valid[b]:.2f}",
+                            f"{c['ci_high']:.3f}]" for m, c in cb.items()},
+             "p (Pearson)": f"{cb['pearson']['p_value']:.2g}", "bound >= gap": f"{valid[b]:.2f}",
              "paper r": f"{results['paper_pearson_r']}" if b == "ssl_vicreg" else ""}
-            for b in BOUNDS]
+            for b, cb in corr.items()]  # the bounds in BOUNDS order
 
 
 def plot(results: dict):
     fig, axes = subplots(1, 3, axsize=(3.2, 2.6))
-    ax_s, ax_r, ax_t = axes[0]
-    pts = results["points"]
-    gap = np.array([p["gap"] for p in pts])
-    for name in dict.fromkeys(p["method"] for p in pts):
-        sel = [i for i, p in enumerate(pts) if p["method"] == name]
-        ax_s.scatter([pts[i]["bounds"]["ssl_vicreg"]["gap_bound"] for i in sel], gap[sel],
-                     s=[6 + 2 * np.sqrt(pts[i]["n"]) for i in sel], label=name, alpha=0.7)
-    r = results["correlations"]["ssl_vicreg"]["pearson"]["r"]
+    (ax_s, ax_r, ax_t), pts, corr = axes[0], results["points"], results["correlations"]
+    scatter_by(ax_s, pts, "method", lambda p: p["bounds"]["ssl_vicreg"]["gap_bound"], "gap",
+               s=lambda p: 6 + 2 * p["n"] ** 0.5, alpha=0.7)  # marker area grows with n
     ax_s.set(xlabel="SSL bound on the gap (nats)", ylabel="observed gap (nats)",
-             title=f"SSL bound (Pearson r = {r:.3f})")
+             title=f"SSL bound (Pearson r = {corr['ssl_vicreg']['pearson']['r']:.3f})")
     ax_s.legend(fontsize=6)
-    c = [results["correlations"][b]["pearson"] for b in BOUNDS]
-    ax_r.bar(range(3), [x["r"] for x in c], tick_label=list(BOUNDS),
-             yerr=[[x["r"] - x["ci_low"] for x in c], [x["ci_high"] - x["r"] for x in c]])
+    ci_bars(ax_r, BOUNDS, [corr[b]["pearson"] for b in BOUNDS])
     ax_r.axhline(results["paper_pearson_r"], color="k", ls="--", label="paper (SSL bound)")
     ax_r.set(ylabel="Pearson r with the gap (95% CI)", ylim=(-1.05, 1.05), title="bounds")
     ax_r.legend(fontsize=6)
-    ns = sorted({p["n"] for p in pts})
-    for term in ("invariance", "complexity", "concentration"):
-        ax_t.plot(ns, [np.mean([p["bounds"]["ssl_vicreg"]["terms"][term] for p in pts
-                                if p["n"] == n]) for n in ns], "o-", label=term)
-    ax_t.plot(ns, [np.mean(gap[[p["n"] == n for p in pts]]) for n in ns], "k^-", label="gap")
-    ax_t.set(xscale="log", yscale="log", xlabel="labelled images n", ylabel="nats",
-             title="SSL bound terms (mean)")
-    ax_t.set_xticks(ns, [str(n) for n in ns])
-    ax_t.minorticks_off()
+    ns = mean_lines(ax_t, pts, "n", {t: lambda p, t=t: p["bounds"]["ssl_vicreg"]["terms"][t]
+                                     for t in ("invariance", "complexity", "concentration")})
+    mean_lines(ax_t, pts, "n", {"gap": "gap"}, fmt="k^-")
+    log_xticks(ax_t, ns, yscale="log", xlabel="labelled images n", ylabel="nats",
+               title="SSL bound terms (mean)")
     ax_t.legend(fontsize=6)
     return fig
 

@@ -22,16 +22,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-import numpy as np
-
 from mitheory import train as tr
-from mitheory.cpa import cpa_from_resnet, noise_response, trace_cpa
-from mitheory.data import TwoViewAugment, shuffled_loader
-from mitheory.generative import ImageWorld
-from mitheory.plotting import quantile_band
-from mitheory.stats import (even_checkpoints, largest_passing_scale,
-                            pairwise_distances_vs_noise)
-from mitheory.study import Threshold, run_study, subplots, threshold_verdict
+from mitheory.cpa import cpa_from_resnet, noise_response, noise_response_curves, trace_cpa
+from mitheory.plotting import labelled_boxplot, quantile_band
+from mitheory.stats import even_checkpoints, pool_noise_sweeps
+from mitheory.study import Threshold, group_rows, run_study, subplots, threshold_verdict
 
 
 @dataclass(frozen=True)
@@ -81,22 +76,16 @@ C7_RULES = (
 
 
 def run(cfg: Config) -> dict:
-    ss_data, ss_proto, ss_dist, ss_train, ss_mon = ((cfg.seed, i) for i in range(5))
+    _, ss_proto, ss_dist, ss_train, ss_mon = ((cfg.seed, i) for i in range(5))  # 0: dataset
     if cfg.train_on not in ("world", "dataset") or (cfg.train_on == "dataset" and not cfg.dataset):
-        raise ValueError(f"train_on must be 'world', or 'dataset' with --dataset given, got "
-                         f"train_on={cfg.train_on!r}, dataset={cfg.dataset!r}")
+        raise ValueError(f"train_on={cfg.train_on!r}: use 'world', or 'dataset' with --dataset")
     source = "world" if cfg.train_on == "world" else cfg.dataset
     protos, _ = tr.sample_images(source, cfg.n_prototypes, ss_proto)
     monitor, chance = tr.knn_checkpoint_monitor(*tr.sample_images(source, cfg.n_monitor, ss_mon))
-    distances = {s: pairwise_distances_vs_noise(tr.sample_images(s, cfg.n_distance, ss_dist)[0],
-                                                cfg.noise_scales)
-                 for s in ["world", "digits", *([cfg.dataset] if cfg.dataset else [])]}
-    sampler, augment = ImageWorld(image_size=32, seed=0), None  # seed: factor dependences only
-    if cfg.train_on == "dataset":
-        sampler = shuffled_loader(tr.sample_images(cfg.dataset, 50_000, ss_data)[0],
-                                  cfg.batch_size, cfg.seed)
-        augment = TwoViewAugment("simclr", 32, blur=False)
-    runs, claims = [], []
+    distances = tr.raw_image_distances(filter(None, ("world", "digits", cfg.dataset)),
+                                       cfg.n_distance, cfg.noise_scales, seed=ss_dist)
+    sampler, augment = tr.image_training_source(source, batch_size=cfg.batch_size, seed=cfg.seed)
+    runs = []
     for name, trial in ((n, t) for n in cfg.objectives for t in range(cfg.n_trials)):
         method = tr.make_image_method(name, width=cfg.width, projector=cfg.projector)
         res, history = tr.train_on_schedule(method, sampler, monitor, cfg,
@@ -106,14 +95,12 @@ def run(cfg: Config) -> dict:
         trend = tr.checkpoint_trends(history, res.losses, tols={"knn_accuracy": 0.03})
         cnet = trace_cpa(cpa_from_resnet(method.encoder.backbone).eval())
         sweep, exits = noise_response(  # the same noise for every objective (same seeds)
-            lambda x: tr.embed_images(method, x), cnet, protos, cfg.noise_scales,
-            exit_scales=cfg.exit_scales, n_noise=cfg.n_noise, n_exit=cfg.n_exit,
-            tests=cfg.methods, alpha=cfg.alpha, test_dim=cfg.test_dim,
-            seed=(cfg.seed, 10 + trial), exit_seed=(cfg.seed, 20 + trial))
+            lambda x: tr.embed_images(method, x), cnet, protos, cfg.noise_scales, alpha=cfg.alpha,
+            exit_scales=cfg.exit_scales, n_noise=cfg.n_noise, n_exit=cfg.n_exit, tests=cfg.methods,
+            test_dim=cfg.test_dim, seed=(cfg.seed, 10 + trial), exit_seed=(cfg.seed, 20 + trial))
         runs.append({"objective": name, "trial": trial, "train": res.to_dict(), "history": history,
                      "trend": trend, "sweep": sweep, "exit_small_scales": exits})
-        if trial == cfg.n_trials - 1:
-            claims.append(c7_verdict(runs[-cfg.n_trials:], distances[source], cfg))
+    claims = [c7_verdict(g, distances[source], cfg) for g in group_rows(runs, "objective").values()]
     return {"protocol": "reconstructed", "features": "backbone output (before the projector)",
             "projection": f"PCA to {cfg.test_dim} dims of each prototype's outputs",
             "decisive_test": cfg.methods[0], "train_on": source,
@@ -123,18 +110,14 @@ def run(cfg: Config) -> dict:
 
 def c7_verdict(runs: list[dict], dist: dict, cfg: Config) -> dict:
     """C7 for one objective, pooled over its trials (the rules in ``C7_RULES``)."""
-    passed = np.mean([[row[f"pass_{cfg.methods[0]}"] for row in r["sweep"]] for r in runs], 0)
-    s_gauss = largest_passing_scale(cfg.noise_scales, passed, min_pass=C7_RULES[0].supported[1])
-    values = {"pass_small_noise": passed[0], "pass_drop": passed[0] - passed[-1],
-              "pairs_apart_at_s_gauss": dist["fraction_apart"][str(s_gauss)]}
+    pooled = pool_noise_sweeps([r["sweep"] for r in runs], cfg.methods[0],
+                               min_pass=C7_RULES[0].supported[1])
+    values = {k: pooled.pop(k) for k in ("pass_small_noise", "pass_drop")}
+    values["pairs_apart_at_s_gauss"] = dist["fraction_apart"][str(pooled["s_gauss"])]
     trends = {k: sorted({r["trend"][k] for r in runs}) for k in ("loss", "knn_accuracy")}
-    exits = [float(np.mean([r["sweep"][j]["exit"] for r in runs])) for j in range(len(passed))]
     return threshold_verdict(
         "C7", values, C7_RULES, subject=f"{runs[0]['objective']}, backbone outputs under pixel "
-        "noise", protocol="reconstructed", n_seeds=len(runs),
-        evidence={"pass_fraction_by_scale": dict(zip(map(str, cfg.noise_scales), passed.tolist())),
-                  "s_gauss": s_gauss, "test": cfg.methods[0], "trend": trends,
-                  "exit_probability_by_scale": dict(zip(map(str, cfg.noise_scales), exits))},
+        "noise", protocol="reconstructed", n_seeds=len(runs), evidence={**pooled, "trend": trends},
         notes=f"training after {cfg.steps} steps: loss {', '.join(trends['loss'])}; kNN accuracy "
               f"{', '.join(trends['knn_accuracy'])}")
 
@@ -143,24 +126,18 @@ def plot(results: dict):
     fig, axes = subplots(1, 2, axsize=(3.6, 2.8))
     (ax_p, ax_d), test, dist = axes[0], results["decisive_test"], results["distances"]
     for r in results["runs"]:
-        s, small = [row["s"] for row in r["sweep"]], r["exit_small_scales"]
-        line = quantile_band(ax_p, s, [[t[test]["p_value"] for t in row["tests"]]
-                                       for row in r["sweep"]], label=f"{r['objective']} (median p)")
-        ax_p.plot([*map(float, small), *s], [*small.values(), *(np.mean(row["exit"]) for row in
-                                                                 r["sweep"])],
-                  "x:", color=line.get_color())  # P(exit) = 0 is not drawn on the log axis
+        c = noise_response_curves(r["sweep"], test, r["exit_small_scales"])
+        line = quantile_band(ax_p, c["s"], c["p_value"], label=f"{r['objective']} (median p)")
+        ax_p.plot(c["exit_s"], c["exit"], "x:", color=line.get_color())  # P(exit)=0: not drawn
     ax_p.axhline(0.01, color="k", ls="--", label="p = 0.01")
     ax_p.plot([], [], "kx:", label="P(noise leaves the region of x*)")
-    ax_p.set(xscale="log", yscale="log", ylim=(1e-6, 1.5), xlabel="pixel noise sd s",
-             ylabel=f"{test} p-value (25-75%) / exit probability",
-             title="normality of outputs vs noise")
+    ax_p.set(xscale="log", yscale="log", ylim=(1e-6, 1.5), title="normality of outputs vs noise",
+             xlabel="pixel noise sd s", ylabel=f"{test} p-value (25-75%) / exit probability")
     ax_p.legend(fontsize=5)
-    ax_d.boxplot([d["rms_pixel_distance"] for d in dist.values()], showfliers=False)
-    ax_d.set_xticks(range(1, len(dist) + 1), [n.split(":")[0] for n in dist])
-    for row in results["runs"][0]["sweep"]:
-        ax_d.axhline(2 * row["s"], color="gray", lw=0.6, ls="--")
-    ax_d.set(yscale="log", ylabel="pairwise l2 distance / sqrt(D)",
-             title="raw images (dashed: 2 x noise norm / sqrt(D))")
+    labelled_boxplot(ax_d, {n.split(":")[0]: d["rms_pixel_distance"] for n, d in dist.items()},
+                     hlines=[2 * row["s"] for row in results["runs"][0]["sweep"]], yscale="log",
+                     ylabel="pairwise l2 distance / sqrt(D)",
+                     title="raw images (dashed: 2 x noise norm / sqrt(D))")
     return fig
 
 

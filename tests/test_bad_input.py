@@ -1489,6 +1489,31 @@ add("history_curves", Entry(call("history_curves", runs=_RUNS, key="k", quantiti
 add("interval_loss_trends", Entry(call("interval_loss_trends", runs=_RUNS, bounds=[0, 1, 2]),
                                   extra=(("runs empty", "runs", override({"runs": []})),
                                          ("rel_tol<0", "rel_tol", override({"rel_tol": -1.0})))))
+_SWEEP = [{"s": 0.1, "pass_hz": 1.0, "exit": [0.0], "tests": [{"hz": {"p_value": 0.5}}]}]
+add("pool_noise_sweeps", Entry(call("pool_noise_sweeps", sweeps=[_SWEEP], test="hz",
+                                    min_pass=0.5), no_options=("test",),
+                               extra=(("sweeps empty", "sweeps", override({"sweeps": []})),
+                                      ("unknown test", "test", override({"test": "x"})))))
+add("noise_response_curves", Entry(call("noise_response_curves", rows=_SWEEP, test="hz"),
+                                   no_options=("test",),
+                                   extra=(("rows empty", "rows", override({"rows": []})),
+                                          ("unknown test", "test", override({"test": "x"})))))
+add("image_training_source", Entry(call("image_training_source", source="world", batch_size=4,
+                                        seed=0), no_positive=("seed",)))
+add("raw_image_distances", Entry(call("raw_image_distances", datasets=["digits"], n=4,
+                                      noise_scales=[0.1], seed=0), no_positive=("seed",),
+                                 extra=(("datasets empty", "datasets",
+                                         override({"datasets": []})),)))
+_PTS = [{"gap": g, "bounds": {"s": {"gap_bound": g + 1 + g * g}, "t": {"gap_bound": 2 - g}}}
+        for g in np.linspace(0, 1, 8)]
+add("bounds_vs_gap", Entry(call("bounds_vs_gap", points=_PTS, bounds=["s", "t"], reference="s",
+                                n_boot=20, seed=0), no_positive=("seed",),
+                           no_options=("reference",),
+                           extra=(("one bound", "bounds", override({"bounds": ["s"]})),
+                                  ("unknown reference", "reference",
+                                   override({"reference": "x"})),
+                                  ("points lack a bound", "points",
+                                   override({"bounds": ["s", "u"]})))))
 SKIP: dict[str, str] = {
     "IMAGE_SPECS": "constant tuple of dataset forms",
     "BOX_CONDITIONALS": "constant tuple of option names",

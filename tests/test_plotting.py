@@ -175,3 +175,50 @@ def test_mean_se_panels_draw_one_line_per_label_per_quantity():
     assert y[0] == 1.0 and np.isnan(y[1])  # None drawn as a gap
     assert list(axes[1].containers[1].lines[0].get_ydata()) == [6.0, 7.0]
     plt.close(fig)
+
+
+def test_labelled_boxplot_ticks_groups_and_draws_reference_lines():
+    import matplotlib.pyplot as plt
+
+    from mitheory.plotting import labelled_boxplot, subplots
+
+    fig, ax = subplots()
+    boxes = labelled_boxplot(ax[0, 0], {"world": [1.0, 2.0, 3.0], "digits": [4.0, 5.0]},
+                             hlines=[0.5, 6.0], yscale="log", title="t")
+    a = ax[0, 0]
+    assert [t.get_text() for t in a.get_xticklabels()] == ["world", "digits"]
+    assert [m.get_ydata()[0] for m in boxes["medians"]] == [2.0, 4.5]  # one box per group
+    assert boxes["fliers"] == [] or all(len(f.get_ydata()) == 0 for f in boxes["fliers"])
+    assert [ln.get_ydata()[0] for ln in a.get_lines() if ln.get_color() == "gray"] == [0.5, 6.0]
+    assert a.get_yscale() == "log" and a.get_title() == "t"
+    plt.close(fig)
+
+
+def test_scatter_ci_bars_mean_lines_and_log_ticks_draw_the_given_numbers():
+    import matplotlib.pyplot as plt
+
+    from mitheory.plotting import ci_bars, log_xticks, mean_lines, scatter_by, subplots
+
+    rows = [{"g": "a", "n": 10, "y": 1.0}, {"g": "b", "n": 10, "y": 3.0},
+            {"g": "a", "n": 100, "y": 5.0}]
+    fig, ax = subplots(1, 3)
+    scatter_by(ax[0, 0], rows, "g", "n", lambda r: 2 * r["y"], s="n")
+    pts = {c.get_label(): c for c in ax[0, 0].collections}
+    assert pts["a"].get_offsets().tolist() == [[10, 2.0], [100, 10.0]]  # groups in order
+    assert pts["b"].get_sizes().tolist() == [10]
+    ci_bars(ax[0, 1], ["p", "q"], [{"r": 0.5, "ci_low": 0.2, "ci_high": 0.6},
+                                   {"r": -0.1, "ci_low": -0.4, "ci_high": 0.3}])
+    assert [p.get_height() for p in ax[0, 1].patches] == [0.5, -0.1]
+    (bars,) = [c for c in ax[0, 1].collections]  # the error bars: one segment per bar
+    ends = [s[:, 1].tolist() for s in bars.get_segments()]  # r - (r - low), r + (high - r)
+    assert np.allclose(ends, [[0.2, 0.6], [-0.4, 0.3]], rtol=0, atol=1e-15)  # float rounding
+    xs = mean_lines(ax[0, 2], rows, "n", {"mean y": "y"})
+    assert xs == [10, 100]
+    assert ax[0, 2].get_lines()[0].get_ydata().tolist() == [2.0, 5.0]  # (1 + 3) / 2, then 5
+    log_xticks(ax[0, 2], xs, yscale="log", title="t")
+    a = ax[0, 2]
+    assert a.get_xscale() == a.get_yscale() == "log" and a.get_title() == "t"
+    assert a.get_xticks().tolist() == [10, 100]
+    assert [t.get_text() for t in a.get_xticklabels()] == ["10", "100"]
+    assert len(a.xaxis.get_minorticklocs()) == len(a.yaxis.get_minorticklocs()) == 0
+    plt.close(fig)

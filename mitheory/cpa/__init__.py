@@ -36,6 +36,7 @@ from mitheory.cpa._trace import CPANetwork, NotCPAError, trace_cpa
 from mitheory.cpa._sweeps import output_law_sweep, region_statistics_grid
 from mitheory.cpa._prototype_classifier import fit_prototype_classifier
 from mitheory.cpa._noise_response import exit_probability_by_scale, noise_response
+from mitheory.cpa._noise_response import noise_response_curves
 
 __all__ = [
     "Abs",
@@ -73,4 +74,5 @@ __all__ = [
     "fit_prototype_classifier",
     "exit_probability_by_scale",
     "noise_response",
+    "noise_response_curves",
 ]

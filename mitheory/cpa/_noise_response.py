@@ -139,3 +139,41 @@ def exit_probability_by_scale(net: Any, prototypes: torch.Tensor, noise_scales: 
     return {str(s): exit_probability_mc(net, prototypes, s**2, n_samples=n_samples,
                                         seed=(*base, k)).estimate.mean()
             for k, s in enumerate(scales)}
+
+
+def noise_response_curves(rows: Sequence[dict[str, Any]], test: str,
+                          exits: dict[str, float] | None = None) -> dict[str, Any]:
+    """The curves of one :func:`noise_response` result against the noise sd ``s``.
+
+    Parameters
+    ----------
+    rows : sequence of dict
+        The rows of :func:`noise_response` (one per scale).
+    test : str
+        The normality test whose p-values are returned.
+    exits : dict, optional
+        Its ``exits`` (``{str(s): mean exit probability}`` at the exit-only scales).
+
+    Returns
+    -------
+    dict
+        ``s`` (the scales of the rows), ``p_value`` (array ``(n_scales, n_prototypes)``),
+        ``exit_s`` and ``exit``: the exit-only scales (in the order given) then the rows'
+        scales, and the exit probability at each (the rows' means over the prototypes).
+
+    Raises
+    ------
+    ValueError
+        No rows, or a row without ``s``, ``exit`` or the p-values of ``test``.
+    """
+    if len(rows) == 0:
+        raise ValueError("rows must hold at least one noise_response row")
+    if any("s" not in r or "exit" not in r or any(test not in t for t in r.get("tests", [{}]))
+           for r in rows):
+        raise ValueError(f"rows must be noise_response rows with 's', 'exit' and the p-values "
+                         f"of test {test!r}")
+    extra = dict(exits or {})
+    s = [r["s"] for r in rows]
+    return {"s": s, "p_value": np.array([[t[test]["p_value"] for t in r["tests"]] for r in rows]),
+            "exit_s": [*map(float, extra), *s],
+            "exit": [*extra.values(), *(float(np.mean(r["exit"])) for r in rows)]}

@@ -53,6 +53,8 @@ from mitheory.stats._bound_points import (correlations_with, probe_gaps_and_boun
                                           stratified_prefix)
 from mitheory.stats._noise_scale import (DISTANCE_QUANTILES, largest_passing_scale,
                                          pairwise_distances_vs_noise)
+from mitheory.stats._noise_scale import pool_noise_sweeps
+from mitheory.stats._bound_points import bounds_vs_gap
 
 __all__ = ["Correlation", "CORRELATION_METHODS", "DEFAULT_SIGMAS", "GeneralizationBound",
            "LinearProbe", "NORMALITY_METHODS", "NormalityTest", "PairedTest", "PLATEAU_TOL",
@@ -73,4 +75,5 @@ __all__ = ["Correlation", "CORRELATION_METHODS", "DEFAULT_SIGMAS", "Generalizati
            "relative_trend_status",
            "DISTANCE_QUANTILES", "largest_passing_scale", "pairwise_distances_vs_noise",
            "correlations_with", "probe_gaps_and_bounds", "stratified_prefix",
-           "compare_with_reference", "family_vote_criterion", "family_vote_table"]
+           "compare_with_reference", "family_vote_criterion", "family_vote_table",
+           "pool_noise_sweeps", "bounds_vs_gap"]

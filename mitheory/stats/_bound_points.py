@@ -117,3 +117,58 @@ def correlations_with(xs: Mapping[str, ArrayLike], y: ArrayLike, *,
         raise ValueError(f"xs and methods must be non-empty, got {list(xs)} and {list(methods)}")
     return {name: {m: correlation(x, y, method=m, n_boot=n_boot, seed=seed).to_dict()
                    for m in methods} for name, x in xs.items()}
+
+
+def bounds_vs_gap(points: Sequence[Mapping[str, Any]], bounds: Sequence[str], *, reference: str,
+                  n_boot: int = 2000, seed: Any = 0) -> dict[str, Any]:
+    """How closely each bound follows the observed generalization gap over a set of points, and
+    the Pearson r of a reference bound against the best of the other bounds.
+
+    Parameters
+    ----------
+    points : sequence of dict
+        Rows of :func:`probe_gaps_and_bounds` (possibly tagged with more fields): ``gap`` and
+        ``bounds[name]["gap_bound"]`` for every name in ``bounds``.
+    bounds : sequence of str
+        The bounds compared (at least two), ``reference`` among them.
+    reference : str
+        The bound compared against the best of the others (its rivals).
+    n_boot, seed
+        Bootstrap resamples and seed of every correlation's CI (:func:`correlations_with`:
+        the same resamples for every bound).
+
+    Returns
+    -------
+    dict
+        ``correlations`` (:func:`correlations_with` of each bound's ``gap_bound`` with the
+        gap, Pearson and Spearman), ``fraction_bound_above_gap`` (per bound, the fraction of
+        points where it holds: ``gap_bound >= gap``), ``spearman_r`` (per bound),
+        ``rival_r`` (Pearson r of each other bound), ``best_rival`` (the largest of them),
+        and the reference's Pearson ``r``, ``ci_low`` (lower CI end), ``r_minus_best`` and
+        ``ci_low_minus_best`` (each minus the best rival's r).
+
+    Raises
+    ------
+    ValueError
+        Fewer than two bounds, ``reference`` not among them, a point without ``gap`` or one of
+        the bounds (and the errors of :func:`correlations_with`).
+    """
+    names = list(bounds)
+    if len(names) < 2 or reference not in names:
+        raise ValueError(f"bounds must hold at least two names, reference {reference!r} among "
+                         f"them, got {names}")
+    if any("gap" not in p or any(b not in p.get("bounds", {}) for b in names) for p in points):
+        raise ValueError(f"points must each have a 'gap' and the bounds {names}")
+    gap = [p["gap"] for p in points]
+    corr = correlations_with({b: [p["bounds"][b]["gap_bound"] for p in points] for b in names},
+                             gap, n_boot=n_boot, seed=seed)
+    rival = {b: corr[b]["pearson"]["r"] for b in names if b != reference}
+    best, ref = max(rival, key=rival.get), corr[reference]["pearson"]
+    return {"correlations": corr,
+            "fraction_bound_above_gap": {
+                b: float(np.mean([p["bounds"][b]["gap_bound"] >= p["gap"] for p in points]))
+                for b in names},
+            "spearman_r": {b: corr[b]["spearman"]["r"] for b in names},
+            "rival_r": rival, "best_rival": best, "r": ref["r"], "ci_low": ref["ci_low"],
+            "r_minus_best": ref["r"] - rival[best],
+            "ci_low_minus_best": ref["ci_low"] - rival[best]}

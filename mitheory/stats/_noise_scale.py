@@ -2,7 +2,7 @@
 noise, and the largest noise scale up to which a test keeps passing."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -91,3 +91,50 @@ def largest_passing_scale(scales: Sequence[float], pass_fraction: ArrayLike, *,
             break
         best = sc
     return best
+
+
+def pool_noise_sweeps(sweeps: Sequence[Sequence[Mapping[str, Any]]], test: str, *,
+                      min_pass: float) -> dict[str, Any]:
+    """Pass fractions and region-exit probabilities of several runs' noise sweeps, pooled.
+
+    Parameters
+    ----------
+    sweeps : sequence of sequences of dict
+        One sweep per run (e.g. per training seed), each the rows of
+        :func:`mitheory.cpa.noise_response` at the same ascending scales: ``row["s"]``,
+        ``row["pass_" + test]`` (fraction of prototypes not rejected) and ``row["exit"]``
+        (per-prototype exit probabilities).
+    test : str
+        The normality test whose pass fraction is pooled.
+    min_pass : float
+        The pass fraction of :func:`largest_passing_scale`.
+
+    Returns
+    -------
+    dict
+        ``test``, ``pass_fraction_by_scale`` (``{str(s): mean pass fraction over the runs}``),
+        ``exit_probability_by_scale`` (``{str(s): mean over runs and prototypes}``),
+        ``s_gauss`` (:func:`largest_passing_scale` of the pooled pass fractions),
+        ``pass_small_noise`` (the pooled fraction at the smallest scale) and ``pass_drop``
+        (that minus the pooled fraction at the largest scale).
+
+    Raises
+    ------
+    ValueError
+        No sweep, an empty sweep, sweeps at different scales, a row without the fields, and
+        the errors of :func:`largest_passing_scale`.
+    """
+    if not sweeps or any(len(sw) == 0 for sw in sweeps):
+        raise ValueError("sweeps must hold at least one non-empty sweep of noise_response rows")
+    key = f"pass_{test}"
+    if any(key not in row or "s" not in row or "exit" not in row for sw in sweeps for row in sw):
+        raise ValueError(f"test {test!r}: every row of sweeps needs 's', 'exit' and {key!r}")
+    scales = [row["s"] for row in sweeps[0]]
+    if any([row["s"] for row in sw] != scales for sw in sweeps):
+        raise ValueError("sweeps must all be at the same noise scales")
+    passed = np.mean([[row[key] for row in sw] for sw in sweeps], 0)
+    exits = [float(np.mean([sw[j]["exit"] for sw in sweeps])) for j in range(len(scales))]
+    return {"test": test, "pass_fraction_by_scale": dict(zip(map(str, scales), passed.tolist())),
+            "exit_probability_by_scale": dict(zip(map(str, scales), exits)),
+            "s_gauss": largest_passing_scale(scales, passed, min_pass=min_pass),
+            "pass_small_noise": float(passed[0]), "pass_drop": float(passed[0] - passed[-1])}

@@ -37,6 +37,7 @@ from mitheory.train._image_study import (add_interval_losses, checkpoint_trends,
                                          knn_checkpoint_monitor, labelled_probe_data)
 from mitheory.train._image_study import (entropy_checkpoint_monitor, entropy_monitor_ingredients,
                                          history_curves, interval_loss_trends)
+from mitheory.train._image_study import image_training_source, raw_image_distances
 
 __all__ = [
     "BYOL", "CONCEPTS", "EMATarget", "ERBYOL", "ERGaussian", "FitResult", "InfoNCE", "MINC", "MMI",
@@ -61,4 +62,5 @@ __all__ = [
     "labelled_probe_data",
     "entropy_checkpoint_monitor", "entropy_monitor_ingredients", "history_curves",
     "interval_loss_trends",
+    "image_training_source", "raw_image_distances",
 ]

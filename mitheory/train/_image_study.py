@@ -15,8 +15,8 @@ from mitheory.data import (RECIPES, ArrayDataset, CIFARDataset, ImageFolderDatas
                            TwoViewAugment, parse_dataset_spec, shuffled_loader)
 from mitheory.generative import ImageWorld
 from mitheory.info import representation_entropies, representation_entropy_ingredients
-from mitheory.stats import (even_checkpoints, interval_means, relative_trend_status,
-                            trend_status)
+from mitheory.stats import (even_checkpoints, interval_means, pairwise_distances_vs_noise,
+                            relative_trend_status, trend_status)
 from mitheory.train._image import (ImageTrainConfig, embed_images, init_image_method_,
                                    train_images)
 from mitheory.train._image_eval import knn_monitor
@@ -443,3 +443,52 @@ def interval_loss_trends(runs: Iterable[dict], bounds: Iterable[int], *,
     return {m: relative_trend_status(interval_losses(
         [r["train"]["losses"] for r in rows if r["method"] == m], b), rel_tol=rel_tol)
         for m in dict.fromkeys(r["method"] for r in rows)}
+
+
+def image_training_source(source: str, *, batch_size: int, seed: int, n_images: int = 50_000,
+                          recipe: str = "simclr", blur: bool = False, world_seed: Seed = 0
+                          ) -> tuple[ImageWorld | Iterable, TwoViewAugment | None]:
+    """The SSL training source named by ``source``, for :func:`train_on_schedule`.
+
+    ``"world"`` gives ``ImageWorld(image_size=32, seed=world_seed)`` (its rendered view pairs;
+    the seed fixes only the world's factor dependences, each batch draws its own factors) and
+    no augment. A dataset spec of :func:`sample_images` gives a loader over up to ``n_images``
+    of its images drawn with ``(seed, 0)``, shuffled with ``seed`` in batches of
+    ``batch_size``, and ``TwoViewAugment(recipe, 32, blur=blur)`` for their two views.
+
+    Returns ``(sampler, augment)``.
+
+    Raises
+    ------
+    ValueError
+        An unknown ``source`` (:func:`sample_images`) or ``recipe``, or ``batch_size`` or
+        ``n_images`` < 1.
+    """
+    check_int(batch_size, "batch_size", minimum=1)
+    check_int(n_images, "n_images", minimum=1)
+    check_option(recipe, "recipe", RECIPES)
+    parse_dataset_spec(source, IMAGE_SPECS, name="source")
+    if source == "world":
+        return ImageWorld(image_size=32, seed=world_seed), None
+    images = sample_images(source, n_images, (seed, 0))[0]
+    return shuffled_loader(images, batch_size, seed), TwoViewAugment(recipe, 32, blur=blur)
+
+
+def raw_image_distances(datasets: Iterable[str], n: int, noise_scales: Iterable[float], *,
+                        seed: Seed) -> dict[str, dict[str, Any]]:
+    """How far apart raw images lie against the noise norm, per dataset:
+    :func:`mitheory.stats.pairwise_distances_vs_noise` of ``n`` images of each dataset spec
+    (:func:`sample_images` with ``seed``, the same seed for every dataset).
+
+    Returns ``{spec: result}`` in the order given.
+
+    Raises
+    ------
+    ValueError
+        No dataset, and the errors of :func:`sample_images` and
+        :func:`~mitheory.stats.pairwise_distances_vs_noise`.
+    """
+    specs, scales = list(datasets), list(noise_scales)
+    if not specs:
+        raise ValueError("datasets must name at least one dataset spec")
+    return {s: pairwise_distances_vs_noise(sample_images(s, n, seed)[0], scales) for s in specs}

@@ -58,3 +58,21 @@ def test_same_seed_same_numbers_and_bad_inputs():
         noise_response(3.0, cnet, protos, (0.1,), **kw)
     with pytest.raises(TypeError, match="seed"):
         exit_probability_by_scale(cnet, protos, (0.1,), n_samples=2, seed="a")
+
+
+def test_noise_response_curves_put_the_exit_only_scales_first():
+    from mitheory.cpa import noise_response_curves
+
+    net = _affine_net()
+    protos = torch.rand(3, 3, 2, 2, generator=torch.Generator().manual_seed(1))
+    rows, exits = noise_response(lambda x: net(x.double()).detach().numpy(), trace_cpa(net),
+                                 protos, (0.01, 0.1), exit_scales=(1e-4, 1e-3), n_noise=30,
+                                 n_exit=4, tests=("mardia",), test_dim=2, seed=0)
+    c = noise_response_curves(rows, "mardia", exits)
+    assert c["s"] == [0.01, 0.1] and c["exit_s"] == [1e-4, 1e-3, 0.01, 0.1]
+    assert c["p_value"].shape == (2, 3)  # scales x prototypes
+    assert c["p_value"][1, 2] == rows[1]["tests"][2]["mardia"]["p_value"]
+    assert c["exit"] == [*exits.values(), *(np.mean(r["exit"]) for r in rows)]
+    assert noise_response_curves(rows, "mardia")["exit_s"] == [0.01, 0.1]  # no exit-only scales
+    with pytest.raises(ValueError, match="test 'hz'"):
+        noise_response_curves(rows, "hz")

@@ -46,3 +46,34 @@ def test_correlations_with_match_scipy():
         assert out[k]["spearman"]["r"] == pytest.approx(sps.spearmanr(x, y)[0], abs=1e-12)
     with pytest.raises(ValueError, match="xs and methods"):
         correlations_with({}, y)
+
+
+def _points(gaps, bounds):
+    return [{"gap": g, "bounds": {name: {"gap_bound": v[i]} for name, v in bounds.items()}}
+            for i, g in enumerate(gaps)]
+
+
+def test_bounds_vs_gap_ranks_the_reference_against_the_best_rival():
+    from scipy import stats as sps
+
+    from mitheory.stats import bounds_vs_gap
+
+    rng = np.random.default_rng(0)
+    gap = rng.normal(size=30)
+    b = {"ref": gap + 0.1 * rng.normal(size=30) + 5, "a": rng.normal(size=30),
+         "b": -gap + 3}  # b is perfectly anti-correlated and always above the gap by 3 - 2 gap
+    out = bounds_vs_gap(_points(gap, b), ["ref", "a", "b"], reference="ref", n_boot=50, seed=0)
+    r = {k: sps.pearsonr(v, gap)[0] for k, v in b.items()}  # an independent implementation
+    assert out["rival_r"] == pytest.approx({"a": r["a"], "b": r["b"]}, abs=1e-12)
+    assert out["best_rival"] == ("a" if r["a"] > r["b"] else "b")
+    assert out["r"] == pytest.approx(r["ref"], abs=1e-12)  # float64 rounding
+    assert out["r_minus_best"] == pytest.approx(r["ref"] - r[out["best_rival"]], abs=1e-12)
+    assert out["ci_low_minus_best"] == pytest.approx(
+        out["correlations"]["ref"]["pearson"]["ci_low"] - r[out["best_rival"]], abs=1e-12)
+    assert out["spearman_r"]["b"] == pytest.approx(-1.0, abs=1e-12)  # monotone decreasing
+    frac = {k: np.mean(v >= gap) for k, v in b.items()}
+    assert out["fraction_bound_above_gap"] == pytest.approx(frac, abs=0)  # counts: exact
+    with pytest.raises(ValueError, match="reference 'c'"):
+        bounds_vs_gap(_points(gap, b), ["ref", "a"], reference="c")
+    with pytest.raises(ValueError, match="points"):
+        bounds_vs_gap([{"gap": 1.0, "bounds": {}}], ["ref", "a"], reference="ref")

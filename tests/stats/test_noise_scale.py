@@ -40,3 +40,39 @@ def test_bad_inputs_raise():
         pairwise_distances_vs_noise(np.zeros((3, 4)), (0.0,))
     with pytest.raises(ValueError, match="ascending"):
         largest_passing_scale((2, 1), (1.0, 1.0), min_pass=0.5)
+
+
+def _sweep(passes, exits, scales=(0.01, 0.1, 1.0)):
+    return [{"s": s, "pass_hz": p, "exit": e} for s, p, e in zip(scales, passes, exits)]
+
+
+def test_pool_noise_sweeps_averages_runs_scale_by_scale():
+    from mitheory.stats import pool_noise_sweeps
+
+    a = _sweep([1.0, 0.8, 0.2], [[0.0, 0.0], [0.5, 0.0], [1.0, 1.0]])
+    b = _sweep([0.5, 1.0, 0.0], [[0.0, 0.5], [0.5, 1.0], [1.0, 0.0]])
+    out = pool_noise_sweeps([a, b], "hz", min_pass=0.75)
+    # hand-computed means: pass (0.75, 0.9, 0.1); exit over 2 runs x 2 prototypes
+    assert out["pass_fraction_by_scale"] == pytest.approx({"0.01": 0.75, "0.1": 0.9, "1.0": 0.1},
+                                                          abs=1e-15)  # float rounding
+    assert out["exit_probability_by_scale"] == pytest.approx(
+        {"0.01": 0.125, "0.1": 0.5, "1.0": 0.75}, abs=1e-15)
+    assert out["s_gauss"] == 0.1 and out["test"] == "hz"  # 0.75, 0.9 pass; 0.1 fails
+    assert out["pass_small_noise"] == pytest.approx(0.75, abs=1e-15)
+    assert out["pass_drop"] == pytest.approx(0.65, abs=1e-15)
+    one = pool_noise_sweeps([a], "hz", min_pass=0.9)  # a single run is its own pool
+    assert one["pass_fraction_by_scale"] == {"0.01": 1.0, "0.1": 0.8, "1.0": 0.2}
+    assert one["s_gauss"] == 0.01
+
+
+def test_pool_noise_sweeps_rejects_mismatched_sweeps():
+    from mitheory.stats import pool_noise_sweeps
+
+    a = _sweep([1.0, 1.0, 1.0], [[0.0]] * 3)
+    with pytest.raises(ValueError, match="same noise scales"):
+        pool_noise_sweeps([a, _sweep([1.0] * 3, [[0.0]] * 3, scales=(1, 2, 3))], "hz",
+                          min_pass=0.5)
+    with pytest.raises(ValueError, match="test 'mardia'"):
+        pool_noise_sweeps([a], "mardia", min_pass=0.5)
+    with pytest.raises(ValueError, match="sweeps"):
+        pool_noise_sweeps([], "hz", min_pass=0.5)

@@ -195,3 +195,37 @@ def test_interval_loss_trends_per_method():
     assert got["a"] == "still falling"
     with pytest.raises(ValueError, match="runs"):
         tr.interval_loss_trends([], [0, 2])
+
+
+def test_image_training_source_of_the_world_and_of_a_dataset(tmp_path):
+    from mitheory.data import TwoViewAugment
+
+    world, aug = tr.image_training_source("world", batch_size=4, seed=3, world_seed=5)
+    assert isinstance(world, ImageWorld) and aug is None
+    f = ImageWorld(image_size=32, seed=5).sample_factors(4, seed=0)  # the stated world seed
+    assert torch.equal(world.render(f), ImageWorld(image_size=32, seed=5).render(f))
+    loader, aug = tr.image_training_source("digits", batch_size=8, seed=3, n_images=40)
+    assert isinstance(aug, TwoViewAugment)
+    x = tr.sample_images("digits", 40, (3, 0))[0]  # the stated draw seed
+    assert torch.equal(loader.dataset, x) and loader.batch_size == 8 and loader.drop_last
+    # shuffled with seed 3: the same batches as an independent loader over the same images
+    again = torch.utils.data.DataLoader(x, batch_size=8, shuffle=True, drop_last=True,
+                                        generator=torch.Generator().manual_seed(3))
+    assert all(torch.equal(a, b) for a, b in zip(loader, again))
+    with pytest.raises(ValueError, match="source"):
+        tr.image_training_source("mnist", batch_size=4, seed=0)
+    with pytest.raises(ValueError, match="recipe"):
+        tr.image_training_source("world", batch_size=4, seed=0, recipe="nope")
+
+
+def test_raw_image_distances_are_the_distances_of_each_dataset_draw():
+    from mitheory.stats import pairwise_distances_vs_noise
+
+    out = tr.raw_image_distances(["world", "digits"], 12, (0.01, 0.1), seed=(0, 2))
+    assert list(out) == ["world", "digits"]
+    for spec in out:  # the documented composition, recomputed
+        direct = pairwise_distances_vs_noise(tr.sample_images(spec, 12, (0, 2))[0], (0.01, 0.1))
+        assert out[spec] == direct
+    assert (out["world"]["dim"], out["digits"]["dim"]) == (3072, 64)
+    with pytest.raises(ValueError, match="datasets"):
+        tr.raw_image_distances([], 12, (0.1,), seed=0)
