@@ -477,3 +477,33 @@ def log_xticks(ax: Any, ticks: Sequence[float], **set_kw: Any) -> None:
     ax.set_xscale("log")
     ax.set_xticks(list(ticks), [str(t) for t in ticks])
     ax.minorticks_off()
+
+
+def identifiability_grid(rows: Sequence[Mapping[str, Any]], *, x: str = "setting",
+                         hue: str = "objective", axsize: tuple[float, float] = (4.2, 2.4)
+                         ) -> Any:
+    """The identifiability figure of summary rows (:func:`mitheory.study.summarise_fits`): a
+    3 x 2 grid, columns content and style; rows linear R^2 and kernel R^2 as bars per ``x`` and
+    ``hue`` (style panels mark the R^2 of style from the true content, the part any content
+    encoder also predicts), then the kernel R^2 budget curves (colour ``hue``, line style
+    ``x``). Returns the figure."""
+    import pandas as pd
+    import seaborn as sns
+
+    df = pd.DataFrame(rows)
+    fig, axes = subplots(3, 2, axsize=axsize)
+    for (i, kind), (j, key) in ((a, b) for a in enumerate(("linear", "kernel"))
+                                for b in enumerate(("content", "style"))):
+        ax, first = axes[i][j], (i, j) == (0, 1)  # one legend, on the first style panel
+        sns.barplot(df, x=x, y=f"{key}_r2_{kind}", hue=hue, ax=ax, legend=first)
+        if key == "style" and f"style_from_content_r2_{kind}" in df:
+            sns.scatterplot(df, x=x, y=f"style_from_content_r2_{kind}", marker="_", s=300,
+                            color="k", ax=ax, label="style from true content", legend=first)
+        ax.set(ylim=(-0.1, 1.05), ylabel=f"{kind} R$^2$", xlabel="",
+               title="content (all latents where no style)" if key == "content" else key)
+        ax.tick_params(axis="x", rotation=30)
+    for ax, key in zip(axes[2], ("content", "style")):
+        budget_curves(ax, [r for r in rows if f"{key}_r2_kernel" in r["curve"]],
+                      f"{key}_r2_kernel", hue=hue, style=x, label=f"{key} kernel R$^2$")
+        ax.set(ylim=(-0.1, 1.05), title=f"{key} kernel R$^2$ along training")
+    return fig

@@ -35,7 +35,7 @@ __all__ = [
     "summarise_groups", "threshold_verdict",
     "changes_from_baseline", "torch_seeded",
     "torch_generator", "cached_process", "sweep_verdict", "every_verdict",
-    "IDENTIFIABILITY_FIELDS", "summarise_fits",
+    "IDENTIFIABILITY_FIELDS", "summarise_fits", "check_choices", "identifiability_table",
 ]
 Verdict = Literal["supported", "not supported", "inconclusive"]
 
@@ -365,3 +365,30 @@ def summarise_fits(runs: Sequence[Mapping[str, Any]], keys: Sequence[str] = ("se
         row["curve"] = mean_budget_curve([r["curve"] for r in group])
         row["plateau"] = plateau_status(row["curve"]["step"], row["curve"][plateau_of])["text"]
     return rows
+
+
+def check_choices(cfg: Any, **choices: Iterable[str]) -> None:
+    """Fail before any work when a Config field names an unknown option: each keyword is a
+    field of ``cfg`` holding a sequence of names, its value the allowed names.
+
+    >>> from types import SimpleNamespace
+    >>> check_choices(SimpleNamespace(settings=("a",)), settings=("a", "b"))
+    """
+    for field, names in choices.items():
+        allowed = list(names)
+        unknown = [v for v in getattr(cfg, field) if v not in allowed]
+        if unknown:
+            raise ValueError(f"{field}: unknown {unknown}; choose from {allowed}")
+
+
+def identifiability_table(summary: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Table rows of :func:`summarise_fits` rows: setting, objective, mean +- sd over seeds of
+    each R^2 (blank where a block is not defined), MCC and the content kernel R^2's plateau."""
+    from mitheory.plotting import format_mean_sd
+
+    cols = {"content R2 lin": "content_r2_linear", "content R2 ker": "content_r2_kernel",
+            "style R2 lin": "style_r2_linear", "style R2 ker": "style_r2_kernel",
+            "style-from-true-content R2 ker": "style_from_content_r2_kernel"}
+    return [{"setting": r["setting"], "objective": r["objective"],
+             **{c: format_mean_sd(r[k], r[k + "_sd"]) for c, k in cols.items()},
+             "MCC": f"{r['mcc']:.3f}", "content R2 ker budget": r["plateau"]} for r in summary]

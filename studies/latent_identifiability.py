@@ -2,22 +2,21 @@
 
 Papers: Rodriguez-Galvez et al. 2023 (ER), Zimmermann et al. 2021 (sphere/box, Thm. 1-2),
 von Kuegelgen et al. 2021 (content/style, Thm. 4.4); dossier entrec_identifiability.md.
-Each objective is trained on each latent process with a frozen invertible mixing g; linear and
-RBF-kernel R^2 of content, style and all latents from h(x) are reported over seeds, with
-budget curves (R^2 at log-spaced steps) and whether each verdict's number had plateaued.
+Each objective is trained on each latent process (frozen invertible mixing g); linear and kernel
+R^2 of content, style and all latents from h(x) over seeds, with budget curves (R^2 at
+log-spaced steps) saying whether each verdict's number had plateaued.
 
 Run:  python -m studies.latent_identifiability [--quick] [--paper-scale] [--resume] ...
 Writes: figures/latent_identifiability.{png,pdf,json,md,csv}
 
 Protocol: processes, mixing, losses and metrics follow the public code (cl-ica,
-ssl_identifiability, apple/ml-entropy-reconstruction). The embedded default is laptop scale,
+ssl_identifiability, apple/ml-entropy-reconstruction); InfoNCE's form and temperature match
+the true conditional (``train.infonce_options``). The default is laptop scale,
 ``reconstructed``: a 3x64 LeakyReLU encoder that first standardises x per coordinate (an
-affine bijection, so nothing identifiable changes; raw x, at scale 0.1, trains ~4x slower),
-batch 256 (InfoNCE: 512, on the box 1024), 3000 steps, Adam with a cosine schedule, 2 seeds, cells
-in 2 worker processes. ``--paper-scale`` is the papers' encoder on raw x, batch 6144, 100k
-steps (x3 for the Zimmermann settings), lr 1e-4. InfoNCE's form and temperature match the
-true conditional (``train.infonce_options``). The ER weighting and the vMF kappa are not
-published: ``reconstructed``.
+affine bijection; raw x, at scale 0.1, trains several times slower), batch 256 (InfoNCE 512,
+on the box 1024), 3000 steps, cosine-scheduled Adam, 2 seeds; ``--paper-scale`` is the
+papers' encoder on raw x, batch 6144, 100k steps (x3 on sphere/box), lr 1e-4. The ER
+weighting and the vMF kappa are not published: ``reconstructed``.
 """
 from __future__ import annotations
 
@@ -26,12 +25,10 @@ from dataclasses import dataclass, replace
 from mitheory import generative, train as tr
 from mitheory.grid import current_journal, grid_devices, run_grid
 from mitheory.models import paper_hidden
-from mitheory.plotting import budget_curves, format_mean_sd
+from mitheory.plotting import identifiability_grid
 from mitheory.stats import log_checkpoints
-from mitheory.study import Threshold, int_seed, run_study, spawn, subplots, summarise_fits
-from mitheory.study import threshold_verdict
-
-ZIMMERMANN = ("sphere_vmf", "box_normal", "box_laplace")
+from mitheory.study import Threshold, check_choices, int_seed, run_study, spawn, summarise_fits
+from mitheory.study import identifiability_table, threshold_verdict
 
 
 @dataclass(frozen=True)
@@ -45,10 +42,8 @@ class Config:
     steps: int = 3000  # training steps per cell
     zimmermann_steps_factor: int = 1  # step multiplier on sphere/box (cl-ica trains 3x longer)
     batch_size: int = 256  # positive pairs per step
-    infonce_batch_size: int = 512  # InfoNCE's pairs = fresh negatives per step (its theorems
-    # are the many-negatives limit)
-    box_infonce_batch_size: int = 1024  # on the box (tau = 2 sigma^2 = 0.005: few negatives are
-    # close enough to an anchor to matter)
+    infonce_batch_size: int = 512  # InfoNCE's pairs (= its fresh negatives) per step
+    box_infonce_batch_size: int = 1024  # on the box (tau = 2 sigma^2: few negatives are near)
     lr: float = 5e-3  # Adam learning rate (peak rate of the cosine schedule)
     lr_schedule: str = "cosine"  # constant, or cosine (5% linear warmup, decay to 0)
     input_std_samples: int = 8192  # marginal samples for the input standardisation (0: raw x)
@@ -80,16 +75,15 @@ def _cell(cfg: Config, si: int, rep: int, oi: int, device: str) -> dict:
     # one process (mixing g, covariances) per setting and replicate, shared by the objectives
     proc = generative.make_process(setting, seed=int_seed((cfg.seed, si, rep)),
                                    **({"kappa": cfg.kappa} if setting == "sphere_vmf" else {}))
-    steps = cfg.steps * (cfg.zimmermann_steps_factor if setting in ZIMMERMANN else 1)
+    steps = cfg.steps * (cfg.zimmermann_steps_factor if setting[:3] in ("sph", "box") else 1)
     ss_train, ss_eval, ss_std = spawn((cfg.seed, si, rep, oi + 1), 3)
     batch = cfg.batch_size if name != "infonce" else (
         cfg.box_infonce_batch_size if setting.startswith("box") else cfg.infonce_batch_size)
     tcfg = tr.TrainConfig(steps=steps, lr=cfg.lr, device=device, progress=cfg.workers == 1,
-                          batch_size=batch,
-                          lr_schedule=cfg.lr_schedule, prefetch_steps=cfg.prefetch_steps,
+                          batch_size=batch, lr_schedule=cfg.lr_schedule,
+                          prefetch_steps=cfg.prefetch_steps,
                           warmup_steps=steps // 20 if cfg.lr_schedule == "cosine" else 0)
-    options = tr.infonce_options(proc) if name == "infonce" else (
-        {"kappa": cfg.er_kappa} if name == "er" else {})
+    options = {"infonce": tr.infonce_options(proc), "er": {"kappa": cfg.er_kappa}}.get(name, {})
     fit = tr.fit_and_evaluate(
         name, proc, tcfg, seed_train=ss_train, seed_eval=ss_eval, n_fit=cfg.n_fit,
         n_eval=cfg.n_eval, n_kernel_fit=cfg.n_kernel_fit, style_baseline=oi == 0,
@@ -100,16 +94,12 @@ def _cell(cfg: Config, si: int, rep: int, oi: int, device: str) -> dict:
     ev = fit.evaluation
     print(f"{setting:15s} {name:11s} rep {rep}: content R2 ker {ev['content']['kernel']:.3f} "
           f"({fit.train.wall_time_s:.1f} s)", flush=True)
-    return {"setting": setting, "objective": name, "replicate": rep,
-            "batch_size": tcfg.batch_size, "train": fit.train.to_dict(), **ev,
-            "curve": fit.curve}
+    return {"setting": setting, "objective": name, "replicate": rep, "batch_size": batch,
+            "train": fit.train.to_dict(), **ev, "curve": fit.curve}
 
 
 def run(cfg: Config) -> dict:
-    for field, names in (("settings", generative.PROCESS_NAMES), ("objectives", tr.method_names())):
-        unknown = [v for v in getattr(cfg, field) if v not in names]
-        if unknown:  # before any training
-            raise ValueError(f"{field}: unknown {unknown}; choose from {list(names)}")
+    check_choices(cfg, settings=generative.PROCESS_NAMES, objectives=tr.method_names())
     cells = [(si, rep, oi) for si in range(len(cfg.settings)) for rep in range(cfg.n_seeds)
              for oi in range(len(cfg.objectives))
              if not (cfg.objectives[oi] == "er_gaussian" and cfg.settings[si] == "sphere_vmf")]
@@ -151,56 +141,21 @@ def verdicts(runs, cfg) -> list[dict]:
         sph_er = [r for r in rows if r["setting"].startswith("cs_") and r["objective"] == "er"]
         out.append(threshold_verdict(
             "C3", {c3_content.name: content[-1], c3_style.name: excess[-1]}, C3_RULES,
-            subject=f"ER on content/style ({er_cs}" + (", the latent's geometry)" if er_cs ==
-                                                       "er_gaussian" else "; er_gaussian not run)"),
+            subject=f"ER on content/style ({er_cs}; er_gaussian is the latent's geometry)",
             protocol="reconstructed", n_seeds=cfg.n_seeds,
             curves={c3_content.name: (steps, content), c3_style.name: (steps, excess)},
             evidence={"objective": er_cs, "rows": cs, "spherical_er_rows": sph_er}))
     return out
 
 
-def table(results: dict) -> list[dict]:
-    """The headline table: mean +- sd over seeds of each R^2 (blank where not defined)."""
-    cols = {"content R2 lin": "content_r2_linear", "content R2 ker": "content_r2_kernel",
-            "style R2 lin": "style_r2_linear", "style R2 ker": "style_r2_kernel",
-            "style-from-true-content R2 ker": "style_from_content_r2_kernel"}
-    return [{"setting": r["setting"], "objective": r["objective"],
-             **{c: format_mean_sd(r[k], r[k + "_sd"]) for c, k in cols.items()},
-             "MCC": f"{r['mcc']:.3f}", "content R2 ker budget": r["plateau"]}
-            for r in results["summary"]]
-
-
 def plot(results: dict):
-    import pandas as pd
-    import seaborn as sns
-
-    rows = results["summary"]
-    df = pd.DataFrame(rows)
-    fig, axes = subplots(3, 2, axsize=(4.2, 2.4))
-    for (i, kind), (j, key) in ((a, b) for a in enumerate(("linear", "kernel"))
-                                for b in enumerate(("content", "style"))):
-        ax = axes[i][j]
-        sns.barplot(df, x="setting", y=f"{key}_r2_{kind}", hue="objective", ax=ax,
-                    legend=(i, j) == (0, 1))
-        if key == "style":
-            sns.scatterplot(df, x="setting", y=f"style_from_content_r2_{kind}", marker="_",
-                            s=300, color="k", ax=ax, label="style from true content",
-                            legend=(i, j) == (0, 1))
-        ax.set(ylim=(-0.1, 1.05), ylabel=f"{kind} R$^2$", xlabel="",
-               title="content (all latents for sphere/box)" if key == "content" else key)
-        ax.tick_params(axis="x", rotation=30)
-    for ax, key in zip(axes[2], ("content", "style")):  # the budget curves, line style: setting
-        budget_curves(ax, [r for r in rows if f"{key}_r2_kernel" in r["curve"]],
-                      f"{key}_r2_kernel", hue="objective", style="setting",
-                      label=f"{key} kernel R$^2$")
-        ax.set(ylim=(-0.1, 1.05), title=f"{key} kernel R$^2$ along training")
-    return fig
+    return identifiability_grid(results["summary"])
 
 
 def main(argv=None):
     run_study("latent_identifiability", Config, run, plot, argv, quick=QUICK,
               presets={"paper_scale": PAPER}, description=__doc__,
-              tables=lambda r: {"latent_identifiability": table(r)})
+              tables=lambda r: {"latent_identifiability": identifiability_table(r["summary"])})
 
 
 if __name__ == "__main__":
