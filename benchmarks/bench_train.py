@@ -1,104 +1,135 @@
-"""Benchmark of the headline study's training cell: steps/s and seconds per cell.
+"""Benchmark of the headline study's training cell: the previous and the new configuration.
 
-Run:  python -m benchmarks.bench_train [--steps 300] [--repeats 3] [--out FILE]
+Run:  python -m benchmarks.bench_train [--steps 200] [--repeats 2] [--out FILE]
 Writes: the printed report to ``--out`` (default benchmarks/results_train.txt).
 
-For each default objective of ``studies.latent_identifiability`` on each kind of setting (sphere,
-box, content/style), in this process with one thread: the time of one training step (sampling a
-batch of positive pairs, loss forward + backward, Adam step; best of ``repeats`` over ``--steps``
-steps), split into its three parts, and the time of one identifiability evaluation (linear and
-kernel R^2). The seconds per cell are then compared for two configurations measured here:
+In this process, one thread, measured in the same run:
 
-* final-only: the cell as it was before budget curves (3000 steps, one final evaluation);
-* budget curve: today's default (3000 steps, R^2 at ``log_checkpoints(3000, 4)``, i.e. three
-  evaluations along training plus the final one).
-
-A cell's seconds are ``steps * step time + evaluations * evaluation time`` from the measured
-parts (a whole 3000-step cell per configuration would take minutes per objective).
+1. Training steps/s of every default objective of ``studies.latent_identifiability`` on a
+   sphere, a box and a content/style setting, through ``mitheory.train.train`` (best of
+   ``repeats`` x ``steps`` steps), for the previous configuration (each step's batch drawn
+   alone: ``prefetch_steps=1``, batch 256 for every objective) and the new default
+   (``prefetch_steps=50``, the study's per-objective batch), and the R^2 evaluation time.
+2. The two kernels replaced in the new code, against the implementations they replace:
+   InfoNCE's denominator, ``torch.logsumexp`` vs ``mitheory._kde.logsumexp`` (forward +
+   backward on box-temperature logits), and the truncated-Normal box conditional,
+   ``scipy.stats.truncnorm.ppf`` inverse-CDF sampling vs the rejection sampler.
+3. Seconds per cell and for the whole default grid (58 cells over the study's workers) from
+   the measured parts: ``steps x step time + evaluations x evaluation time``, per
+   configuration; the previous one at batch 256 and 3000 steps with 3 evaluations.
 """
 from __future__ import annotations
 
 import argparse
 import platform
-import time
 from pathlib import Path
 
+import numpy as np
 import torch
+from scipy.stats import truncnorm
 
 from benchmarks._timing import best_time
 from mitheory import generative, train as tr
-from mitheory._rng import as_generator
+from mitheory._kde import logsumexp
+from mitheory.generative import sample_truncated_conditional
 from mitheory.stats import log_checkpoints
-from studies.latent_identifiability import Config, _options
+from studies.latent_identifiability import Config
 
 OUT = Path(__file__).resolve().parent / "results_train.txt"
 SETTINGS = ("sphere_vmf", "box_normal", "cs_p1.0")
 
 
-def _parts(method, proc, batch_size: int, steps: int, seed: int) -> dict[str, float]:
-    """Seconds per step of sampling, loss forward+backward and the Adam update."""
-    opt = torch.optim.Adam(method.parameters(), lr=1e-3)
-    rng = as_generator(seed)
-    t = {"sample": 0.0, "loss": 0.0, "adam": 0.0}
-    for _ in range(steps):
-        t0 = time.perf_counter()
-        b = proc.sample_pairs(batch_size, seed=rng)
-        x_neg = proc.sample_negatives(batch_size, seed=rng)[0] if method.needs_negatives else None
-        t1 = time.perf_counter()
-        loss = method.loss(b.x, b.x_tilde, x_neg)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        t2 = time.perf_counter()
-        opt.step()
-        method.after_step(0, steps)
-        t3 = time.perf_counter()
-        t["sample"] += t1 - t0
-        t["loss"] += t2 - t1
-        t["adam"] += t3 - t2
-    return {k: v / steps for k, v in t.items()}
+def _batch(cfg: Config, name: str, setting: str) -> int:
+    if name != "infonce":
+        return cfg.batch_size
+    return cfg.box_infonce_batch_size if setting.startswith("box") else cfg.infonce_batch_size
+
+
+def _step_time(name, proc, cfg: Config, batch: int, prefetch: int, steps: int,
+               repeats: int) -> float:
+    opts = tr.infonce_options(proc) if name == "infonce" else {}
+    best = float("inf")
+    for r in range(repeats):
+        m = tr.make_method(name, dim_in=proc.dim_x, hidden=cfg.hidden,
+                           dim_out=tr.representation_dim(name, proc, **opts), **opts)
+        tc = tr.TrainConfig(steps=steps, batch_size=batch, lr=1e-3, device="cpu",
+                            progress=False, prefetch_steps=prefetch)
+        best = min(best, tr.train(m, proc, tc, seed=r).wall_time_s / steps)
+    return best
+
+
+def _kernels(repeats: int) -> list[str]:
+    g = torch.Generator().manual_seed(0)
+    h, neg = torch.rand(1024, 10, generator=g), torch.rand(1024, 10, generator=g)
+    logits = (-torch.cdist(h, neg) ** 2 / 0.005).requires_grad_()  # box InfoNCE, tau 2 * .05^2
+
+    def lse(f):
+        return lambda: torch.autograd.grad(f(logits, 1).sum(), logits)
+
+    t_ref, _ = best_time(lse(torch.logsumexp), repeats=5 * repeats)
+    t_new, _ = best_time(lse(logsumexp), repeats=5 * repeats)
+    loc = np.random.default_rng(0).uniform(size=(12800, 10))  # 50 steps x batch 256 of a box
+    scale = 0.05
+
+    def ppf():
+        u = np.random.default_rng(1).uniform(size=loc.shape)
+        return loc + scale * truncnorm.ppf(u, -loc / scale, (1 - loc) / scale)
+
+    s_ref, _ = best_time(ppf, repeats=repeats)
+    s_new, _ = best_time(lambda: sample_truncated_conditional(loc, scale, seed=1),
+                         repeats=repeats)
+    return ["| kernel | baseline ms | new ms | speed-up |", "|---|---|---|---|",
+            f"| InfoNCE logsumexp fwd+bwd, 1024 x 1024 box logits | {t_ref * 1e3:.2f} "
+            f"(torch.logsumexp) | {t_new * 1e3:.2f} | {t_ref / t_new:.2f}x |",
+            f"| truncated Normal, 12800 x 10 box conditional | {s_ref * 1e3:.2f} "
+            f"(truncnorm.ppf) | {s_new * 1e3:.2f} | {s_ref / s_new:.2f}x |"]
 
 
 def main(argv=None) -> str:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--steps", type=int, default=300, help="steps timed per repeat")
-    ap.add_argument("--repeats", type=int, default=3, help="best of this many repeats")
+    ap.add_argument("--steps", type=int, default=200, help="steps timed per repeat")
+    ap.add_argument("--repeats", type=int, default=2, help="best of this many repeats")
     ap.add_argument("--out", type=Path, default=OUT, help="report file")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     cfg = Config()
-    n_evals = {"final-only": 1, "budget curve": len(log_checkpoints(cfg.steps, cfg.n_checkpoints))}
-    lines = [f"bench_train: one thread, torch {torch.__version__}, {platform.processor() or ''} "
-             f"{platform.machine()}; batch {cfg.batch_size}, hidden {cfg.hidden}, best of "
-             f"{args.repeats} x {args.steps} steps; evaluation n_fit={cfg.n_fit}, n_eval="
-             f"{cfg.n_eval}, n_kernel_fit={cfg.n_kernel_fit}",
-             "", "| setting | objective | steps/s | sample ms | loss fwd+bwd ms | Adam ms | eval s "
-             "| cell s final-only | cell s budget curve | ratio |", "|---" * 10 + "|"]
-    totals = dict.fromkeys(n_evals, 0.0)
+    n_ev = len(log_checkpoints(cfg.steps, cfg.n_checkpoints))
+    lines = [f"bench_train: one thread, torch {torch.__version__}, {platform.machine()}; "
+             f"hidden {cfg.hidden}, best of {args.repeats} x {args.steps} steps; cell = "
+             f"{cfg.steps} steps + {n_ev} evaluations (n_fit={cfg.n_fit}, n_kernel_fit="
+             f"{cfg.n_kernel_fit})", "",
+             "| setting | objective | previous steps/s (batch 256, prefetch 1; new kernels) | "
+             "new batch | new steps/s (prefetch 50) | eval s | previous cell s | new cell s |",
+             "|---" * 8 + "|"]
+    cells = {"previous": {}, "new": {}}
     for setting in SETTINGS:
         proc = generative.make_process(setting, seed=0)
         for name in cfg.objectives:
             if name == "er_gaussian" and setting == "sphere_vmf":
                 continue
-            opts = _options(cfg, name, proc)
-            method = tr.make_method(name, dim_in=proc.dim_x, hidden=cfg.hidden,
-                                    dim_out=tr.representation_dim(name, proc, **opts), **opts)
-            runs = [_parts(method, proc, cfg.batch_size, args.steps, seed=r)
-                    for r in range(args.repeats)]
-            part = min(runs, key=lambda p: sum(p.values()))
-            step = sum(part.values())
+            batch = _batch(cfg, name, setting)
+            old = _step_time(name, proc, cfg, 256, 1, args.steps, args.repeats)
+            new = _step_time(name, proc, cfg, batch, 50, args.steps, args.repeats)
+            m = tr.make_method(name, dim_in=proc.dim_x, hidden=cfg.hidden,
+                               dim_out=tr.representation_dim(name, proc))
             t_eval, _ = best_time(lambda: tr.evaluate_identifiability(
-                method, proc, n_fit=cfg.n_fit, n_eval=cfg.n_eval, n_kernel_fit=cfg.n_kernel_fit,
+                m, proc, n_fit=cfg.n_fit, n_eval=cfg.n_eval, n_kernel_fit=cfg.n_kernel_fit,
                 seed=0, style_baseline=False), repeats=args.repeats)
-            cell = {k: cfg.steps * step + n * t_eval for k, n in n_evals.items()}
-            for k in totals:
-                totals[k] += cell[k]
-            lines.append(f"| {setting} | {name} | {1 / step:.0f} | {part['sample'] * 1e3:.2f} | "
-                         f"{part['loss'] * 1e3:.2f} | {part['adam'] * 1e3:.2f} | {t_eval:.2f} | "
-                         f"{cell['final-only']:.1f} | {cell['budget curve']:.1f} | "
-                         f"{cell['budget curve'] / cell['final-only']:.3f} |")
-    a, b = totals["final-only"], totals["budget curve"]
-    lines += ["", f"sum over these cells: final-only {a:.1f} s, budget curve {b:.1f} s "
-              f"(ratio {b / a:.3f})"]
+            c_old, c_new = (cfg.steps * t + n_ev * t_eval for t in (old, new))
+            cells["previous"][setting, name], cells["new"][setting, name] = c_old, c_new
+            lines.append(f"| {setting} | {name} | {1 / old:.0f} | {batch} | {1 / new:.0f} | "
+                         f"{t_eval:.2f} | {c_old:.1f} | {c_new:.1f} |")
+    # the default grid: 2 seeds x 6 settings x 5 objectives, no er_gaussian on the sphere; each
+    # content/style setting costs what cs_p1.0 does, each setting's cells what its kind's do
+    kind = {s: ("sphere_vmf" if s.startswith("sph") else "box_normal" if s.startswith("box")
+                else "cs_p1.0") for s in cfg.settings}
+    grid = {k: sum(v[kind[s], o] for s in cfg.settings for o in cfg.objectives
+                   if (kind[s], o) in v) * cfg.n_seeds for k, v in cells.items()}
+    lines += ["", f"default grid ({cfg.n_seeds} seeds, {len(cfg.settings)} settings): "
+              f"previous {grid['previous']:.0f} s, new {grid['new']:.0f} s of worker time "
+              f"(~{grid['new'] / cfg.workers:.0f} s wall on {cfg.workers} workers); the new "
+              f"configuration's larger InfoNCE batches cost {grid['new'] / grid['previous']:.2f}x "
+              "the previous grid", "", *_kernels(args.repeats)]
     report = "\n".join(lines) + "\n"
     print(report)
     args.out.write_text(report)
