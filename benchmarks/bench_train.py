@@ -16,7 +16,8 @@ In this process, one thread, measured in the same run:
    ``scipy.stats.truncnorm.ppf`` inverse-CDF sampling vs the rejection sampler.
 3. Seconds per cell and for the whole default grid (58 cells over the study's workers) from
    the measured parts: ``steps x step time + evaluations x evaluation time``, per
-   configuration; the previous one at batch 256 and 3000 steps with 3 evaluations.
+   configuration; the previous one at batch 256 and 3000 steps with 3 evaluations, the new one
+   at the study's steps per setting.
 """
 from __future__ import annotations
 
@@ -95,9 +96,9 @@ def main(argv=None) -> str:
     cfg = Config()
     n_ev = len(log_checkpoints(cfg.steps, cfg.n_checkpoints))
     lines = [f"bench_train: one thread, torch {torch.__version__}, {platform.machine()}; "
-             f"hidden {cfg.hidden}, best of {args.repeats} x {args.steps} steps; cell = "
-             f"{cfg.steps} steps + {n_ev} evaluations (n_fit={cfg.n_fit}, n_kernel_fit="
-             f"{cfg.n_kernel_fit})", "",
+             f"hidden {cfg.hidden}, best of {args.repeats} x {args.steps} steps; cell = steps + "
+             f"{n_ev} evaluations (n_fit={cfg.n_fit}, n_kernel_fit={cfg.n_kernel_fit}); previous "
+             f"3000 steps, new {cfg.steps} ({cfg.zimmermann_steps_factor} x on sphere/box)", "",
              "| setting | objective | previous steps/s (batch 256, prefetch 1; new kernels) | "
              "new batch | new steps/s (prefetch 50) | eval s | previous cell s | new cell s |",
              "|---" * 8 + "|"]
@@ -115,7 +116,9 @@ def main(argv=None) -> str:
             t_eval, _ = best_time(lambda: tr.evaluate_identifiability(
                 m, proc, n_fit=cfg.n_fit, n_eval=cfg.n_eval, n_kernel_fit=cfg.n_kernel_fit,
                 seed=0, style_baseline=False), repeats=args.repeats)
-            c_old, c_new = (cfg.steps * t + n_ev * t_eval for t in (old, new))
+            steps = round(cfg.steps * (cfg.zimmermann_steps_factor if setting[:3] in ("sph", "box")
+                                       else 1))
+            c_old, c_new = 3000 * old + n_ev * t_eval, steps * new + n_ev * t_eval
             cells["previous"][setting, name], cells["new"][setting, name] = c_old, c_new
             lines.append(f"| {setting} | {name} | {1 / old:.0f} | {batch} | {1 / new:.0f} | "
                          f"{t_eval:.2f} | {c_old:.1f} | {c_new:.1f} |")

@@ -3,20 +3,18 @@
 Papers: Rodriguez-Galvez et al. 2023 (ER), Zimmermann et al. 2021 (sphere/box, Thm. 1-2),
 von Kuegelgen et al. 2021 (content/style, Thm. 4.4); dossier entrec_identifiability.md.
 Each objective is trained on each latent process (frozen invertible mixing g); linear and kernel
-R^2 of content, style and all latents from h(x) over seeds, with budget curves (R^2 at
-log-spaced steps) saying whether each verdict's number had plateaued.
+R^2 of content, style, all latents from h(x) over seeds, with budget curves and plateau status.
 
 Run:  python -m studies.latent_identifiability [--quick] [--paper-scale] [--resume] ...
 Writes: figures/latent_identifiability.{png,pdf,json,md,csv}
 
-Protocol: processes, mixing, losses and metrics follow the public code (cl-ica,
-ssl_identifiability, apple/ml-entropy-reconstruction); InfoNCE's form and temperature match
-the true conditional (``train.infonce_options``). The default is laptop scale,
-``reconstructed``: a 3x64 LeakyReLU encoder that first standardises x per coordinate (an
-affine bijection; raw x, at scale 0.1, trains several times slower), batch 256 (InfoNCE 512,
-on the box 1024), 3000 steps, cosine-scheduled Adam, 2 seeds; ``--paper-scale`` is the
-papers' encoder on raw x, batch 6144, 100k steps (x3 on sphere/box), lr 1e-4. The ER
-weighting and the vMF kappa are not published: ``reconstructed``.
+Protocol: the public code's processes, mixing, losses and metrics (cl-ica, ssl_identifiability,
+apple/ml-entropy-reconstruction); InfoNCE's form and temperature match the true conditional
+(``train.infonce_options``). The default is laptop scale, ``reconstructed``: a 3x64 encoder that
+first standardises x (an affine bijection; raw x, at scale 0.1, trains several times slower),
+batch 256 (InfoNCE 512, on the box 1024), 2400 steps (3000 on sphere/box), cosine Adam, 2
+seeds; ``--paper-scale``: the papers' encoder on raw x, batch 6144, 100k steps (x3 on
+sphere/box), lr 1e-4. ER's weighting and the vMF kappa are unpublished: ``reconstructed``.
 """
 from __future__ import annotations
 
@@ -35,22 +33,19 @@ from mitheory.study import identifiability_table, threshold_verdict
 class Config:
     settings: tuple[str, ...] = ("sphere_vmf", "box_normal", "cs_p1.0", "cs_p0.75", "cs_stat",
                                  "cs_stat_causal")  # latent processes (PROCESS_NAMES)
-    objectives: tuple[str, ...] = ("infonce", "er", "vicreg", "byol",
-                                   "er_gaussian")  # methods (er_gaussian: off the sphere)
+    objectives: tuple[str, ...] = ("infonce", "er", "vicreg", "byol", "er_gaussian")  # methods
     n_seeds: int = 2  # replicates: one process (mixing, covariances) and one training each
     seed: int = 0  # root seed of every stream of the study
-    steps: int = 3000  # training steps per cell
-    zimmermann_steps_factor: int = 1  # step multiplier on sphere/box (cl-ica trains 3x longer)
+    steps: int = 2400  # training steps per cell (content/style settings)
+    zimmermann_steps_factor: float = 1.25  # step multiplier on sphere/box (slower InfoNCE)
     batch_size: int = 256  # positive pairs per step
     infonce_batch_size: int = 512  # InfoNCE's pairs (= its fresh negatives) per step
     box_infonce_batch_size: int = 1024  # on the box (tau = 2 sigma^2: few negatives are near)
     lr: float = 5e-3  # Adam learning rate (peak rate of the cosine schedule)
     lr_schedule: str = "cosine"  # constant, or cosine (5% linear warmup, decay to 0)
     input_std_samples: int = 8192  # marginal samples for the input standardisation (0: raw x)
-    prefetch_steps: int = 50  # steps whose batches are drawn in one call (same law)
     n_checkpoints: int = 3  # log2-spaced R^2 evaluations along training (the budget curves)
-    hidden: tuple[int, ...] = (64, 64, 64)  # encoder hidden widths (ignored with paper_encoder)
-    paper_encoder: bool = False  # n -> 10n -> 50n x4 -> 10n -> out (cl-ica get_mlp)
+    hidden: tuple[int, ...] = (64, 64, 64)  # encoder hidden widths (paper: 10n, 50n x4, 10n)
     kappa: float = 10.0  # vMF concentration of the sphere process (and tau = 1/kappa)
     er_kappa: float = 10.0  # ER's vMF kernel/decoder concentration (official default)
     n_fit: int = 4096  # samples the R^2 regressions are fitted on
@@ -60,13 +55,12 @@ class Config:
     workers: int = 2  # CPU worker processes, one thread each (one per GPU when GPUs are seen)
 
 
-QUICK = replace(Config(), settings=("sphere_vmf", "cs_p1.0"),
-                objectives=("infonce", "er", "er_gaussian"), n_seeds=1, steps=60,
-                batch_size=128, infonce_batch_size=128, n_fit=400, n_eval=400, n_kernel_fit=200,
-                workers=1)
+QUICK = replace(Config(), settings=("sphere_vmf", "cs_p1.0"), n_seeds=1, steps=60, workers=1,
+                objectives=("infonce", "er", "er_gaussian"), batch_size=128,
+                infonce_batch_size=128, n_fit=400, n_eval=400, n_kernel_fit=200)
 PAPER = replace(Config(), steps=100_000, zimmermann_steps_factor=3, batch_size=6144,
                 infonce_batch_size=6144, box_infonce_batch_size=6144, lr=1e-4,
-                lr_schedule="constant", input_std_samples=0, paper_encoder=True, n_seeds=3)
+                lr_schedule="constant", input_std_samples=0, hidden=paper_hidden(10), n_seeds=3)
 
 
 def _cell(cfg: Config, si: int, rep: int, oi: int, device: str) -> dict:
@@ -75,27 +69,25 @@ def _cell(cfg: Config, si: int, rep: int, oi: int, device: str) -> dict:
     # one process (mixing g, covariances) per setting and replicate, shared by the objectives
     proc = generative.make_process(setting, seed=int_seed((cfg.seed, si, rep)),
                                    **({"kappa": cfg.kappa} if setting == "sphere_vmf" else {}))
-    steps = cfg.steps * (cfg.zimmermann_steps_factor if setting[:3] in ("sph", "box") else 1)
+    steps = round(cfg.steps * (cfg.zimmermann_steps_factor if setting[:3] in ("sph", "box")
+                               else 1))
     ss_train, ss_eval, ss_std = spawn((cfg.seed, si, rep, oi + 1), 3)
     batch = cfg.batch_size if name != "infonce" else (
         cfg.box_infonce_batch_size if setting.startswith("box") else cfg.infonce_batch_size)
     tcfg = tr.TrainConfig(steps=steps, lr=cfg.lr, device=device, progress=cfg.workers == 1,
-                          batch_size=batch, lr_schedule=cfg.lr_schedule,
-                          prefetch_steps=cfg.prefetch_steps,
+                          batch_size=batch, lr_schedule=cfg.lr_schedule, prefetch_steps=50,
                           warmup_steps=steps // 20 if cfg.lr_schedule == "cosine" else 0)
     options = {"infonce": tr.infonce_options(proc), "er": {"kappa": cfg.er_kappa}}.get(name, {})
     fit = tr.fit_and_evaluate(
         name, proc, tcfg, seed_train=ss_train, seed_eval=ss_eval, n_fit=cfg.n_fit,
         n_eval=cfg.n_eval, n_kernel_fit=cfg.n_kernel_fit, style_baseline=oi == 0,
-        hidden=paper_hidden(proc.dim_x) if cfg.paper_encoder else cfg.hidden,
+        hidden=cfg.hidden,
         input_stats=(tr.input_statistics(proc, cfg.input_std_samples, seed=ss_std)
                      if cfg.input_std_samples else None),
         checkpoints=log_checkpoints(steps, cfg.n_checkpoints), **options)
-    ev = fit.evaluation
-    print(f"{setting:15s} {name:11s} rep {rep}: content R2 ker {ev['content']['kernel']:.3f} "
-          f"({fit.train.wall_time_s:.1f} s)", flush=True)
+    print(f"{setting} {name} rep {rep}: content R2 ker {fit.r2()['kernel']:.3f}", flush=True)
     return {"setting": setting, "objective": name, "replicate": rep, "batch_size": batch,
-            "train": fit.train.to_dict(), **ev, "curve": fit.curve}
+            "train": fit.train.to_dict(), **fit.evaluation, "curve": fit.curve}
 
 
 def run(cfg: Config) -> dict:
@@ -129,8 +121,7 @@ def verdicts(runs, cfg) -> list[dict]:
             "C2", {C2_RULE.name: r["content_r2_linear"]}, [C2_RULE], subject="ER on sphere+vMF",
             evidence={"all_sphere": sph}, protocol="reconstructed", n_seeds=cfg.n_seeds,
             curves={C2_RULE.name: (r["curve"]["step"], r["curve"]["content_r2_linear"])}))
-    # ER in the latent's geometry (train.er_in_geometry): Euclidean on the content/style
-    # settings; the spherical form's rows are reported beside it
+    # C3 on ER in the latent's geometry (er_gaussian, Euclidean); spherical ER's rows beside it
     er_cs = "er_gaussian" if "er_gaussian" in cfg.objectives else "er"
     cs = [r for r in rows if r["setting"].startswith("cs_") and r["objective"] == er_cs]
     if cs:  # each quantity along the budget curve: the min / max over the settings per step
@@ -148,12 +139,9 @@ def verdicts(runs, cfg) -> list[dict]:
     return out
 
 
-def plot(results: dict):
-    return identifiability_grid(results["summary"])
-
-
 def main(argv=None):
-    run_study("latent_identifiability", Config, run, plot, argv, quick=QUICK,
+    run_study("latent_identifiability", Config, run, lambda r: identifiability_grid(r["summary"]),
+              argv, quick=QUICK,
               presets={"paper_scale": PAPER}, description=__doc__,
               tables=lambda r: {"latent_identifiability": identifiability_table(r["summary"])})
 

@@ -17,7 +17,11 @@ def test_grid_trains_er_in_the_latents_geometry(quick_results):
     want = {(s, o) for s in cfg.settings for o in cfg.objectives
             if not (o == "er_gaussian" and s == "sphere_vmf")}
     assert cells == want and len(runs) == len(want) * cfg.n_seeds
-    assert all(r["train"]["steps"] == cfg.steps for r in runs)
+    # sphere/box train zimmermann_steps_factor times longer (rounded), the others cfg.steps
+    assert all(r["train"]["steps"] == round(cfg.steps * (cfg.zimmermann_steps_factor
+                                                         if r["setting"] == "sphere_vmf" else 1))
+               for r in runs)
+    assert {r["train"]["steps"] for r in runs} == {60, 75}
     cs = [r for r in runs if r["setting"].startswith("cs_")]
     # style of cs_p1.0 is independent of content: predicting it from the true content gives
     # R^2 ~ 0 (sampling sd ~ 1/sqrt(n_eval) = 0.05 at n_eval = 400)
@@ -66,7 +70,8 @@ def test_every_cell_has_a_budget_curve_and_every_verdict_its_plateau(quick_resul
     from mitheory.stats import log_checkpoints, plateau_status
     cfg = li.QUICK
     for r in quick_results["runs"]:
-        assert [c["step"] for c in r["curve"]] == log_checkpoints(cfg.steps, cfg.n_checkpoints)
+        assert [c["step"] for c in r["curve"]] == log_checkpoints(r["train"]["steps"],
+                                                                  cfg.n_checkpoints)
         assert r["curve"][-1]["content"] == r["content"]  # the last point is the final number
     for row in quick_results["summary"]:
         c = row["curve"]
@@ -75,5 +80,7 @@ def test_every_cell_has_a_budget_curve_and_every_verdict_its_plateau(quick_resul
         plateau = claim["evidence"]["plateau"]
         assert set(plateau) == {r.name for r in (li.C3_RULES if claim["claim"] == "C3"
                                                  else (li.C2_RULE,))}
-        assert all(f"at {cfg.steps} steps" in t for t in plateau.values())
+        # C2 is on the sphere (zimmermann_steps_factor x steps), C3 on the content/style settings
+        n = round(cfg.steps * cfg.zimmermann_steps_factor) if claim["claim"] == "C2" else cfg.steps
+        assert all(f"at {n} steps" in t for t in plateau.values())
         assert claim["notes"].startswith(next(iter(plateau)))
