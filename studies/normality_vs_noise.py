@@ -118,8 +118,8 @@ def c7_verdict(runs: list[dict], dist: dict, cfg: Config) -> dict:
     return threshold_verdict(
         "C7", values, C7_RULES, subject=f"{runs[0]['objective']}, backbone outputs under pixel "
         "noise", protocol="reconstructed", n_seeds=len(runs), evidence={**pooled, "trend": trends},
-        notes=f"training after {cfg.steps} steps: loss {', '.join(trends['loss'])}; kNN accuracy "
-              f"{', '.join(trends['knn_accuracy'])}")
+        notes=f"part: {runs[0]['objective']}\ntraining after {cfg.steps} steps: loss "
+              f"{', '.join(trends['loss'])}; kNN accuracy {', '.join(trends['knn_accuracy'])}")
 
 
 def plot(results: dict):
