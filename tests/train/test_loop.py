@@ -181,3 +181,25 @@ def test_infonce_options_match_each_process_conditional():
                                        "denominator": "logsumexp"}
     assert tr.infonce_options(cs) == {"similarity": "l2sq", "tau": 1.0,
                                       "denominator": "logmeanexp"}
+
+
+def test_negatives_set_the_fresh_negatives_per_step_apart_from_the_batch():
+    proc = generative.make_process("cs_p1.0", seed=0)
+    shapes = []
+
+    class Spy(tr.SSLMethod):
+        name, needs_negatives = "spy", True
+
+        def loss(self, x_a, x_b, x_neg=None):
+            shapes.append((x_a.shape[0], x_neg.shape[0]))
+            return (self.encoder(x_a) - self.encoder(x_b)).pow(2).mean()
+
+    for k in (1, 3):  # drawn alone, and in prefetched blocks
+        shapes.clear()
+        tr.train(Spy(make_mlp_encoder(proc.dim_x, 2, hidden=(4,))), proc,
+                 tr.TrainConfig(steps=4, batch_size=8, negatives=20, device="cpu",
+                                progress=False, prefetch_steps=k))
+        assert shapes == [(8, 20)] * 4
+    with pytest.raises(ValueError, match="negatives"):
+        tr.train(Spy(make_mlp_encoder(proc.dim_x, 2, hidden=(4,))), proc,
+                 tr.TrainConfig(steps=2, batch_size=8, negatives=0, device="cpu"))
