@@ -89,26 +89,31 @@ def test_input_statistics_are_the_moments_of_marginal_samples():
         tr.input_statistics(proc, 1, seed=0)
 
 
+class _BatchSpy(tr.SSLMethod):
+    """Records the batches ``train`` feeds it (``seen``: ``(x_a, x_neg)`` per step)."""
+
+    name = "spy"
+
+    def __init__(self, encoder, *, negatives: bool = False):
+        super().__init__(encoder)
+        self.needs_negatives, self.seen = negatives, []
+
+    def loss(self, x_a, x_b, x_neg=None):
+        self.seen.append((x_a.clone(), x_neg))
+        return (self.encoder(x_a) - self.encoder(x_b)).pow(2).mean()
+
+
 def test_prefetched_batches_follow_the_same_law_in_a_different_stream():
     """prefetch_steps = k draws k steps' batches at once: the first step's batch is the first
     block of one large draw (so the stream differs from k = 1), and the run stays a function of
     the seed."""
     proc = generative.make_process("cs_p1.0", seed=0)
-    seen = []
-
-    class Spy(tr.SSLMethod):
-        name = "spy"
-
-        def loss(self, x_a, x_b, x_neg=None):
-            seen.append(x_a.clone())
-            return (self.encoder(x_a) - self.encoder(x_b)).pow(2).mean()
 
     def run(k):
-        seen.clear()
-        tr.train(Spy(make_mlp_encoder(proc.dim_x, 2, hidden=(4,))), proc,
-                 tr.TrainConfig(steps=5, batch_size=8, device="cpu", progress=False,
-                                prefetch_steps=k), seed=3)
-        return torch.cat(seen)
+        spy = _BatchSpy(make_mlp_encoder(proc.dim_x, 2, hidden=(4,)))
+        tr.train(spy, proc, tr.TrainConfig(steps=5, batch_size=8, device="cpu",
+                                           progress=False, prefetch_steps=k), seed=3)
+        return torch.cat([x for x, _ in spy.seen])
 
     one, three, three_again = run(1), run(3), run(3)
     assert one.shape == three.shape == (40, proc.dim_x)  # 5 steps x 8, the last block short
@@ -119,7 +124,7 @@ def test_prefetched_batches_follow_the_same_law_in_a_different_stream():
     block = proc.sample_pairs(24, seed=as_generator(spawn(3, 2)[1])).x
     assert torch.equal(three[:24], block)
     with pytest.raises(ValueError, match="prefetch_steps"):
-        tr.train(Spy(make_mlp_encoder(proc.dim_x, 2, hidden=(4,))), proc,
+        tr.train(_BatchSpy(make_mlp_encoder(proc.dim_x, 2, hidden=(4,))), proc,
                  tr.TrainConfig(steps=2, batch_size=8, device="cpu", prefetch_steps=0))
 
 
@@ -185,21 +190,11 @@ def test_infonce_options_match_each_process_conditional():
 
 def test_negatives_set_the_fresh_negatives_per_step_apart_from_the_batch():
     proc = generative.make_process("cs_p1.0", seed=0)
-    shapes = []
-
-    class Spy(tr.SSLMethod):
-        name, needs_negatives = "spy", True
-
-        def loss(self, x_a, x_b, x_neg=None):
-            shapes.append((x_a.shape[0], x_neg.shape[0]))
-            return (self.encoder(x_a) - self.encoder(x_b)).pow(2).mean()
-
     for k in (1, 3):  # drawn alone, and in prefetched blocks
-        shapes.clear()
-        tr.train(Spy(make_mlp_encoder(proc.dim_x, 2, hidden=(4,))), proc,
-                 tr.TrainConfig(steps=4, batch_size=8, negatives=20, device="cpu",
-                                progress=False, prefetch_steps=k))
-        assert shapes == [(8, 20)] * 4
+        spy = _BatchSpy(make_mlp_encoder(proc.dim_x, 2, hidden=(4,)), negatives=True)
+        tr.train(spy, proc, tr.TrainConfig(steps=4, batch_size=8, negatives=20, device="cpu",
+                                           progress=False, prefetch_steps=k))
+        assert [(len(x), len(n)) for x, n in spy.seen] == [(8, 20)] * 4
     with pytest.raises(ValueError, match="negatives"):
-        tr.train(Spy(make_mlp_encoder(proc.dim_x, 2, hidden=(4,))), proc,
+        tr.train(_BatchSpy(make_mlp_encoder(proc.dim_x, 2, hidden=(4,)), negatives=True), proc,
                  tr.TrainConfig(steps=2, batch_size=8, negatives=0, device="cpu"))
