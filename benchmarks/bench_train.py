@@ -40,12 +40,6 @@ OUT = Path(__file__).resolve().parent / "results_train.txt"
 SETTINGS = ("sphere_vmf", "box_normal", "cs_p1.0")
 
 
-def _batch(cfg: Config, name: str, setting: str) -> int:
-    if name != "infonce":
-        return cfg.batch_size
-    return cfg.box_infonce_batch_size if setting.startswith("box") else cfg.infonce_batch_size
-
-
 def _step_time(name, proc, cfg: Config, batch: int, prefetch: int, steps: int,
                repeats: int) -> float:
     opts = tr.infonce_options(proc) if name == "infonce" else {}
@@ -108,7 +102,7 @@ def main(argv=None) -> str:
         for name in cfg.objectives:
             if name == "er_gaussian" and setting == "sphere_vmf":
                 continue
-            batch = _batch(cfg, name, setting)
+            batch = cfg.train_config(name, setting).batch_size
             old = _step_time(name, proc, cfg, 256, 1, args.steps, args.repeats)
             new = _step_time(name, proc, cfg, batch, 50, args.steps, args.repeats)
             m = tr.make_method(name, dim_in=proc.dim_x, hidden=cfg.hidden,
@@ -116,9 +110,8 @@ def main(argv=None) -> str:
             t_eval, _ = best_time(lambda: tr.evaluate_identifiability(
                 m, proc, n_fit=cfg.n_fit, n_eval=cfg.n_eval, n_kernel_fit=cfg.n_kernel_fit,
                 seed=0, style_baseline=False), repeats=args.repeats)
-            steps = round(cfg.steps * (cfg.zimmermann_steps_factor if setting[:3] in ("sph", "box")
-                                       else 1))
-            c_old, c_new = 3000 * old + n_ev * t_eval, steps * new + n_ev * t_eval
+            c_old = 3000 * old + n_ev * t_eval
+            c_new = cfg.train_config(name, setting).steps * new + n_ev * t_eval
             cells["previous"][setting, name], cells["new"][setting, name] = c_old, c_new
             lines.append(f"| {setting} | {name} | {1 / old:.0f} | {batch} | {1 / new:.0f} | "
                          f"{t_eval:.2f} | {c_old:.1f} | {c_new:.1f} |")

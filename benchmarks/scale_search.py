@@ -1,13 +1,15 @@
 """R^2 per CPU-second of one InfoNCE cell of the headline study at a chosen scale.
 
 Run:  python -m benchmarks.scale_search setting=box_normal bs=1024 sched=cosine lr=5e-3 \
-          [steps=3000] [width=64] [std=8192] [neg=N] [rep=0]
+          [steps=3000] [width=64] [std=8192] [white=1] [neg=N] [rep=0]
 
 Trains InfoNCE (the form ``train.infonce_options`` matches to the process) on one replicate of
 ``studies.latent_identifiability``'s process, with that study's seed streams for the process,
-the training, the evaluation and the input statistics (so ``bs=512 sched=cosine lr=5e-3`` on
-a content/style setting is the study's default cell), and prints the training seconds and the
-content linear / kernel R^2 at ``log_checkpoints(steps, 4)``. ``std=0`` feeds raw x;
+the training, the evaluation and the input statistics (so ``bs=512 sched=cosine lr=5e-3
+steps=2400 white=1`` on a content/style setting is the study's default cell), and prints the
+training seconds and the
+content linear / kernel R^2 at ``log_checkpoints(steps, 4)``. ``std=0`` feeds raw x,
+``white=1`` ZCA-whitens x with the ``std`` samples (else each coordinate is standardised);
 ``neg`` sets InfoNCE's fresh negatives per step apart from the batch. The measurements that
 chose the default are in ``benchmarks/results_scale.txt``.
 """
@@ -44,7 +46,8 @@ def main(argv=None) -> str:
         "infonce", proc, tcfg, seed_train=ss_train, seed_eval=ss_eval, n_fit=cfg.n_fit,
         n_eval=cfg.n_eval, n_kernel_fit=cfg.n_kernel_fit,
         hidden=(int(args.get("width", 64)),) * 3,
-        input_stats=tr.input_statistics(proc, std, seed=ss_std) if std else None,
+        input_stats=tr.input_statistics(proc, std, seed=ss_std, whiten=args.get("white") == "1")
+        if std else None,
         checkpoints=log_checkpoints(steps, 4), **tr.infonce_options(proc))
     line = (" ".join(f"{k}={v}" for k, v in args.items())
             + f" | train {fit.train.wall_time_s:.0f} s, cell {time.perf_counter() - t0:.0f} s | "

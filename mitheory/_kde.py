@@ -17,7 +17,7 @@ LOG_2PI = math.log(2 * math.pi)
 
 # exp(-80) = 1.8e-35: a term this far below the row's maximum adds less than float32's half-ulp
 # of 1 to the sum even 10^20 times over, and exp of such an argument is a normal float
-_LSE_FLOOR = {torch.float64: -700.0}  # exp(-700) = 1e-304, likewise for float64
+_LSE_FLOOR, _LSE_FLOOR_FLOAT64 = -80.0, -700.0  # exp(-700) = 1e-304: float64's floor
 
 
 def logsumexp(x: torch.Tensor, dim: int) -> torch.Tensor:
@@ -34,7 +34,8 @@ def logsumexp(x: torch.Tensor, dim: int) -> torch.Tensor:
     """
     m = x.detach().amax(dim, keepdim=True)
     m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))
-    s = torch.exp((x - m).clamp_min(_LSE_FLOOR.get(x.dtype, -80.0))).sum(dim)
+    floor = _LSE_FLOOR_FLOAT64 if x.dtype == torch.float64 else _LSE_FLOOR
+    s = torch.exp((x - m).clamp_min(floor)).sum(dim)
     out = m.squeeze(dim) + torch.log(s)
     return torch.where(torch.isneginf(x).all(dim), torch.full_like(out, -math.inf), out)
 

@@ -365,10 +365,7 @@ def lines_by(ax: Any, rows: Sequence[Mapping[str, Any]], hue: str, x: str | Any,
     """One line per value of ``row[hue]`` (groups in order of first appearance), labelled by
     it, with a legend. ``x`` and ``y`` are field names or functions of a row; ``kwargs`` go
     to ``ax.plot`` (e.g. ``marker="o"``)."""
-    def get(f: str | Any) -> Any:
-        return f if callable(f) else (lambda r: r[f])
-
-    fx, fy, groups = get(x), get(y), {}
+    fx, fy, groups = _getter(x), _getter(y), {}
     for r in rows:
         groups.setdefault(r[hue], []).append(r)
     for value, sel in groups.items():

@@ -36,6 +36,7 @@ __all__ = [
     "changes_from_baseline", "torch_seeded",
     "torch_generator", "cached_process", "sweep_verdict", "every_verdict",
     "IDENTIFIABILITY_FIELDS", "summarise_fits", "check_choices", "identifiability_table",
+    "share_style_baseline",
 ]
 Verdict = Literal["supported", "not supported", "inconclusive"]
 
@@ -365,6 +366,24 @@ def summarise_fits(runs: Sequence[Mapping[str, Any]], keys: Sequence[str] = ("se
         row["curve"] = mean_budget_curve([r["curve"] for r in group])
         row["plateau"] = plateau_status(row["curve"]["step"], row["curve"][plateau_of])["text"]
     return rows
+
+
+def share_style_baseline(runs: Sequence[dict[str, Any]],
+                         keys: Sequence[str] = ("setting", "replicate")) -> None:
+    """Give every run with a ``"style"`` block the ``"style_from_content"`` R^2 of its group.
+
+    That R^2 (style predicted from the true content) depends on the process alone, not on the
+    objective, so one run per group of ``keys`` computes it (``style_baseline=True``) and the
+    others take it, in place. Raises ``ValueError`` for a group with style but no baseline.
+    """
+    for key, group in group_rows(runs, *keys).items():
+        base = [r["style_from_content"] for r in group if "style_from_content" in r]
+        needs = [r for r in group if "style" in r and "style_from_content" not in r]
+        if needs and not base:
+            raise ValueError(f"runs of {dict(zip(keys, key))} have a style block but none has "
+                             "'style_from_content'")
+        for r in needs:
+            r["style_from_content"] = base[0]
 
 
 def check_choices(cfg: Any, **choices: Iterable[str]) -> None:

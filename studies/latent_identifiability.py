@@ -10,11 +10,9 @@ Writes: figures/latent_identifiability.{png,pdf,json,md,csv}
 
 Protocol: the public code's processes, mixing, losses and metrics (cl-ica, ssl_identifiability,
 apple/ml-entropy-reconstruction); InfoNCE's form and temperature match the true conditional
-(``train.infonce_options``). The default is laptop scale, ``reconstructed``: a 3x64 encoder that
-first standardises x (an affine bijection; raw x, at scale 0.1, trains several times slower),
-batch 256 (InfoNCE 512, on the box 1024), 2400 steps (3000 on sphere/box), cosine Adam, 2
-seeds; ``--paper-scale``: the papers' encoder on raw x, batch 6144, 100k steps (x3 on
-sphere/box), lr 1e-4. ER's weighting and the vMF kappa are unpublished: ``reconstructed``.
+(``train.infonce_options``). Default: laptop scale, ``reconstructed`` (``Config``: a 3x64 encoder
+on ZCA-whitened x, an affine bijection; cosine Adam; 2 seeds); ``--paper-scale``: the papers'
+encoder on raw x, batch 6144, 100k steps, lr 1e-4. ER's weighting and vMF kappa: ``reconstructed``.
 """
 from __future__ import annotations
 
@@ -26,7 +24,7 @@ from mitheory.models import paper_hidden
 from mitheory.plotting import identifiability_grid
 from mitheory.stats import log_checkpoints
 from mitheory.study import Threshold, check_choices, int_seed, run_study, spawn, summarise_fits
-from mitheory.study import identifiability_table, threshold_verdict
+from mitheory.study import identifiability_table, share_style_baseline, threshold_verdict
 
 
 @dataclass(frozen=True)
@@ -43,7 +41,7 @@ class Config:
     box_infonce_batch_size: int = 1024  # on the box (tau = 2 sigma^2: few negatives are near)
     lr: float = 5e-3  # Adam learning rate (peak rate of the cosine schedule)
     lr_schedule: str = "cosine"  # constant, or cosine (5% linear warmup, decay to 0)
-    input_std_samples: int = 8192  # marginal samples for the input standardisation (0: raw x)
+    whiten_samples: int = 8192  # marginal samples to ZCA-whiten x with (0: raw x)
     n_checkpoints: int = 3  # log2-spaced R^2 evaluations along training (the budget curves)
     hidden: tuple[int, ...] = (64, 64, 64)  # encoder hidden widths (paper: 10n, 50n x4, 10n)
     kappa: float = 10.0  # vMF concentration of the sphere process (and tau = 1/kappa)
@@ -54,40 +52,46 @@ class Config:
     device: str = "auto"  # auto, cpu or cuda[:i]
     workers: int = 2  # CPU worker processes, one thread each (one per GPU when GPUs are seen)
 
+    def train_config(self, objective: str, setting: str, device: str = "cpu") -> tr.TrainConfig:
+        """Training of a cell: InfoNCE's batch per setting, more steps on sphere/box."""
+        steps = round(self.steps * (self.zimmermann_steps_factor if setting[:3] in ("sph", "box")
+                                    else 1))
+        box = self.box_infonce_batch_size if setting[:3] == "box" else self.infonce_batch_size
+        return tr.TrainConfig(
+            steps=steps, batch_size=box if objective == "infonce" else self.batch_size,
+            lr=self.lr, lr_schedule=self.lr_schedule, device=device, progress=self.workers == 1,
+            prefetch_steps=50, warmup_steps=steps // 20 if self.lr_schedule == "cosine" else 0)
+
 
 QUICK = replace(Config(), settings=("sphere_vmf", "cs_p1.0"), n_seeds=1, steps=60, workers=1,
                 objectives=("infonce", "er", "er_gaussian"), batch_size=128,
                 infonce_batch_size=128, n_fit=400, n_eval=400, n_kernel_fit=200)
 PAPER = replace(Config(), steps=100_000, zimmermann_steps_factor=3, batch_size=6144,
                 infonce_batch_size=6144, box_infonce_batch_size=6144, lr=1e-4,
-                lr_schedule="constant", input_std_samples=0, hidden=paper_hidden(10), n_seeds=3)
+                lr_schedule="constant", whiten_samples=0, hidden=paper_hidden(10), n_seeds=3)
 
 
 def _cell(cfg: Config, si: int, rep: int, oi: int, device: str) -> dict:
-    """Train and evaluate one (setting, replicate, objective) cell; seeded by its indices."""
+    """Train and evaluate one (setting, replicate, objective) cell; seeded by its indices. One
+    process (mixing g, covariances) per setting and replicate, shared by the objectives."""
     setting, name = cfg.settings[si], cfg.objectives[oi]
-    # one process (mixing g, covariances) per setting and replicate, shared by the objectives
     proc = generative.make_process(setting, seed=int_seed((cfg.seed, si, rep)),
                                    **({"kappa": cfg.kappa} if setting == "sphere_vmf" else {}))
-    steps = round(cfg.steps * (cfg.zimmermann_steps_factor if setting[:3] in ("sph", "box")
-                               else 1))
+    tcfg = cfg.train_config(name, setting, device)
     ss_train, ss_eval, ss_std = spawn((cfg.seed, si, rep, oi + 1), 3)
-    batch = cfg.batch_size if name != "infonce" else (
-        cfg.box_infonce_batch_size if setting.startswith("box") else cfg.infonce_batch_size)
-    tcfg = tr.TrainConfig(steps=steps, lr=cfg.lr, device=device, progress=cfg.workers == 1,
-                          batch_size=batch, lr_schedule=cfg.lr_schedule, prefetch_steps=50,
-                          warmup_steps=steps // 20 if cfg.lr_schedule == "cosine" else 0)
+    stats = tr.input_statistics(proc, cfg.whiten_samples, seed=ss_std,
+                                whiten=True) if cfg.whiten_samples else None
     options = {"infonce": tr.infonce_options(proc), "er": {"kappa": cfg.er_kappa}}.get(name, {})
     fit = tr.fit_and_evaluate(
         name, proc, tcfg, seed_train=ss_train, seed_eval=ss_eval, n_fit=cfg.n_fit,
         n_eval=cfg.n_eval, n_kernel_fit=cfg.n_kernel_fit, style_baseline=oi == 0,
-        hidden=cfg.hidden,
-        input_stats=(tr.input_statistics(proc, cfg.input_std_samples, seed=ss_std)
-                     if cfg.input_std_samples else None),
-        checkpoints=log_checkpoints(steps, cfg.n_checkpoints), **options)
+        hidden=cfg.hidden, input_stats=stats,
+        checkpoints=log_checkpoints(tcfg.steps, cfg.n_checkpoints), **options)
     print(f"{setting} {name} rep {rep}: content R2 ker {fit.r2()['kernel']:.3f}", flush=True)
-    return {"setting": setting, "objective": name, "replicate": rep, "batch_size": batch,
-            "train": fit.train.to_dict(), **fit.evaluation, "curve": fit.curve}
+    return {"setting": setting, "objective": name, "replicate": rep,
+            "batch_size": tcfg.batch_size, "train": fit.train.to_dict(), **fit.evaluation,
+            "curve": fit.curve, **({"style_invariance_ratios": proc.style_invariance_ratios()
+                                    .tolist()} if setting[:3] == "cs_" else {})}
 
 
 def run(cfg: Config) -> dict:
@@ -98,9 +102,7 @@ def run(cfg: Config) -> dict:
     devices = grid_devices(cfg.device, cfg.workers)
     runs = run_grid(_cell, [(cfg, *c, devices[k % len(devices)]) for k, c in enumerate(cells)],
                     keys=cells, workers=len(devices), journal=current_journal())
-    for r, (si, rep, oi) in zip(runs, cells):  # style-from-content depends on the process only
-        if oi > 0 and "style" in r:
-            r["style_from_content"] = runs[cells.index((si, rep, 0))]["style_from_content"]
+    share_style_baseline(runs)  # style-from-true-content: computed in each process's 1st cell
     return {"protocol": "reconstructed", "runs": runs, "summary": summarise_fits(runs),
             "claims": verdicts(runs, cfg)}
 
@@ -121,7 +123,6 @@ def verdicts(runs, cfg) -> list[dict]:
             "C2", {C2_RULE.name: r["content_r2_linear"]}, [C2_RULE], subject="ER on sphere+vMF",
             evidence={"all_sphere": sph}, protocol="reconstructed", n_seeds=cfg.n_seeds,
             curves={C2_RULE.name: (r["curve"]["step"], r["curve"]["content_r2_linear"])}))
-    # C3 on ER in the latent's geometry (er_gaussian, Euclidean); spherical ER's rows beside it
     er_cs = "er_gaussian" if "er_gaussian" in cfg.objectives else "er"
     cs = [r for r in rows if r["setting"].startswith("cs_") and r["objective"] == er_cs]
     if cs:  # each quantity along the budget curve: the min / max over the settings per step
@@ -141,8 +142,7 @@ def verdicts(runs, cfg) -> list[dict]:
 
 def main(argv=None):
     run_study("latent_identifiability", Config, run, lambda r: identifiability_grid(r["summary"]),
-              argv, quick=QUICK,
-              presets={"paper_scale": PAPER}, description=__doc__,
+              argv, quick=QUICK, presets={"paper_scale": PAPER}, description=__doc__,
               tables=lambda r: {"latent_identifiability": identifiability_table(r["summary"])})
 
 

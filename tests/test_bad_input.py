@@ -988,13 +988,24 @@ add("Standardise", Entry(call("Standardise", mean=lazy(lambda: torch.zeros(3)),
                                  override({"mean": torch.tensor([0., math.nan, 0.])})),
                                 ("mean 2-D", "mean", override({"mean": torch.zeros(1, 3)})),
                                 ("shapes differ", "mean", override({"mean": torch.zeros(2)})))))
+add("Whiten", Entry(call("Whiten", mean=lazy(lambda: torch.zeros(3)),
+                         matrix=lazy(lambda: torch.eye(3))),
+                    extra=(("singular matrix", "matrix",
+                            override({"matrix": torch.zeros(3, 3)})),
+                           ("matrix nan", "matrix",
+                            override({"matrix": torch.full((3, 3), math.nan)})),
+                           ("mean nan", "mean",
+                            override({"mean": torch.tensor([0., math.nan, 0.])})),
+                           ("shapes differ", "matrix", override({"matrix": torch.eye(2)})))))
 add("infonce_options", Entry(call("infonce_options", process=lazy(PROC)),
                              extra=(("process not a process", "process",
                                      override({"process": 3.0})),)))
 add("input_statistics", Entry(call("input_statistics", process=lazy(PROC), n=16, seed=0),
                               no_positive=("seed",),
                               extra=(("process not a process", "process",
-                                      override({"process": 3.0})),)))
+                                      override({"process": 3.0})),
+                                     ("whiten with fewer samples than dims", "n",
+                                      override({"n": 3, "whiten": True})))))
 add("init_linear_", Entry(lambda: (api("init_linear_"), {"module": ENC(), "seed": 0}),
                           no_positive=("seed",),
                           extra=(("module not a module", "module", override({"module": 3.0})),)))
@@ -1527,6 +1538,7 @@ SKIP: dict[str, str] = {
     "rank": "no arguments",
     "world_size": "no arguments",
     "R2_METHODS": "constant tuple of option names",
+    "TAYLOR_RULES": "constant tuple of option names",
     "CORRELATION_METHODS": "constant tuple of option names",
     "Correlation": "result dataclass",
     "GeneralizationBound": "result dataclass",

@@ -235,3 +235,18 @@ def test_summarise_fits_means_curves_and_plateau():
     assert row["curve"]["step"] == [10, 20]
     assert row["curve"]["content_r2_kernel"] == pytest.approx([0.85, 0.85])
     assert row["plateau"].startswith("plateaued at 20 steps")  # equal checkpoints
+
+
+def test_share_style_baseline_copies_within_each_process_only():
+    from mitheory.study import share_style_baseline
+
+    runs = [{"setting": "a", "replicate": 0, "style": {}, "style_from_content": {"kernel": 0.1}},
+            {"setting": "a", "replicate": 0, "style": {}},
+            {"setting": "a", "replicate": 1, "style": {}, "style_from_content": {"kernel": 0.7}},
+            {"setting": "a", "replicate": 1, "style": {}},
+            {"setting": "b", "replicate": 0}]  # no style block: left as it is
+    share_style_baseline(runs)
+    assert [r.get("style_from_content") for r in runs] == [
+        {"kernel": 0.1}, {"kernel": 0.1}, {"kernel": 0.7}, {"kernel": 0.7}, None]
+    with pytest.raises(ValueError, match="'setting': 'c'"):
+        share_style_baseline([{"setting": "c", "replicate": 0, "style": {}}])

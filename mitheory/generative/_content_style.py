@@ -6,6 +6,7 @@ Follows ``ysharma1126/ssl_identifiability`` ``main_mlp.py`` after the fix of iss
 from __future__ import annotations
 
 import numpy as np
+import scipy.linalg
 from scipy.stats import wishart
 
 from mitheory._rng import as_generator, spawn
@@ -127,6 +128,30 @@ class ContentStyleProcess(LatentProcess):
         top = np.concatenate([sc, sc @ b.T], axis=1)
         bottom = np.concatenate([b @ sc, self.sigma_s + b @ sc @ b.T], axis=1)
         return np.concatenate([top, bottom], axis=0)
+
+    def style_invariance_ratios(self) -> np.ndarray:
+        r"""How little the augmentation moves each style direction, against its spread.
+
+        The generalised eigenvalues :math:`\lambda` of :math:`\mathrm{Cov}(s \mid c)\, u =
+        \lambda\, \mathrm{Cov}(\tilde s - s)\, u`, ascending, shape ``(n_style,)``, with
+        :math:`\mathrm{Cov}(s \mid c) = \Sigma_s` and :math:`\mathrm{Cov}(m \odot \delta) =
+        p^2 \Sigma_a + (p - p^2)\,\mathrm{diag}(\Sigma_a)` (independent Bernoulli(p) masks).
+        A direction with a large ratio varies across samples but hardly across views, so a
+        contrastive loss over a finite batch of negatives can take it for content. Independent
+        blocks with ``p_change = p`` give ``1 / p`` in every direction; ``p_change = 0`` gives
+        ``inf``.
+
+        Examples
+        --------
+        >>> proc = ContentStyleProcess(p_change=0.5, seed=0, n_iter_cond_thresh=10)
+        >>> proc.style_invariance_ratios()
+        array([2., 2., 2., 2., 2.])
+        """
+        p, a = self.p_change, self.sigma_a
+        if p == 0:
+            return np.full(self.n_style, np.inf)
+        moved = p * p * a + (p - p * p) * np.diag(np.diag(a))
+        return scipy.linalg.eigh(self.sigma_s, moved, eigvals_only=True)
 
     def latent_mutual_information(self, *, unit: Unit = "nats") -> InfoValue:
         r"""Exact :math:`I(z; \tilde z) = +\infty`: the content is shared exactly.

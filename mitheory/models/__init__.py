@@ -5,8 +5,8 @@ ImageNet stems), projector / expander and predictor MLPs.
 of objectives or data.
 """
 from mitheory.models._heads import make_predictor, make_projector
-from mitheory.models._mlp import (SphereNorm, Standardise, init_linear_, make_mlp_encoder,
-                                  paper_hidden)
+from mitheory.models._mlp import (SphereNorm, Standardise, Whiten, init_linear_,
+                                  make_mlp_encoder, paper_hidden)
 from mitheory.models._resnet import BasicBlock, Bottleneck, ResNet, resnet18, resnet34, resnet50
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "ResNet",
     "SphereNorm",
     "Standardise",
+    "Whiten",
     "init_linear_",
     "make_mlp_encoder",
     "make_predictor",

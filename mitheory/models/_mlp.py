@@ -55,6 +55,35 @@ class Standardise(nn.Module):
         return (x - self.mean) / self.std
 
 
+class Whiten(nn.Module):
+    """``x -> (x - mean) @ matrix`` with a fixed whitening matrix (buffers, not trained).
+
+    With ``matrix`` the symmetric inverse square root of the input covariance (ZCA whitening,
+    ``mitheory.train.input_statistics(..., whiten=True)``) the input has identity covariance:
+    every direction of x starts on the scale of PyTorch's default initialisation, the weak ones
+    too. An affine bijection (``matrix`` must be invertible), so it changes nothing a
+    representation can identify.
+    """
+
+    def __init__(self, mean: torch.Tensor, matrix: torch.Tensor) -> None:
+        super().__init__()
+        mean = torch.as_tensor(mean, dtype=torch.float32)
+        matrix = torch.as_tensor(matrix, dtype=torch.float32)
+        if mean.ndim != 1 or not torch.isfinite(mean).all():
+            raise ValueError(f"mean must be a finite 1-D tensor, got shape {tuple(mean.shape)}")
+        if matrix.shape != (len(mean), len(mean)) or not torch.isfinite(matrix).all():
+            raise ValueError(f"matrix must be a finite ({len(mean)}, {len(mean)}) tensor like "
+                             f"mean, got shape {tuple(matrix.shape)}")
+        sv = torch.linalg.svdvals(matrix.double())
+        if not sv.min() > 1e-12 * sv.max():
+            raise ValueError(f"matrix must be invertible, got singular values {sv.tolist()}")
+        self.register_buffer("mean", mean)
+        self.register_buffer("matrix", matrix)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) @ self.matrix
+
+
 def paper_hidden(dim_in: int) -> tuple[int, ...]:
     """Hidden widths of the papers' encoder for input dimension ``dim_in`` (10n, 50n x4, 10n)."""
     n = check_int(dim_in, "dim_in", minimum=1)
@@ -83,8 +112,10 @@ def make_mlp_encoder(
         LeakyReLU slope (0.01, PyTorch's default, as in cl-ica).
     output : {"none", "sphere"}
         ``"sphere"`` L2-normalises the output (for objectives defined on the sphere).
-    input_stats : (mean, std), optional
-        Per-coordinate input statistics: the encoder starts with ``Standardise(mean, std)``.
+    input_stats : (mean, std) or (mean, matrix), optional
+        Input statistics (``mitheory.train.input_statistics``): with a 1-D ``std`` the encoder
+        starts with ``Standardise(mean, std)``, with a 2-D whitening ``matrix`` with
+        ``Whiten(mean, matrix)``.
     """
     check_int(dim_in, "dim_in", minimum=1)
     check_int(dim_out, "dim_out", minimum=1)
@@ -93,7 +124,8 @@ def make_mlp_encoder(
     widths = [dim_in, *[check_int(h, "hidden", minimum=1) for h in hidden], dim_out]
     layers: list[nn.Module] = []
     if input_stats is not None:
-        layers.append(Standardise(*input_stats))
+        mean, scale = input_stats
+        layers.append((Whiten if torch.as_tensor(scale).ndim == 2 else Standardise)(mean, scale))
         if layers[0].mean.shape != (dim_in,):
             raise ValueError(f"input_stats must have dim_in={dim_in} entries, got "
                              f"{tuple(layers[0].mean.shape)}")

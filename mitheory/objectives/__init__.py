@@ -55,7 +55,8 @@ from mitheory.objectives._spectral import clip_norm, spectral_contrastive_loss
 from mitheory.objectives._swav import SwAVQueue, sinkhorn_knopp, swav_loss
 from mitheory.objectives._vicreg_entropy import vicreg_entropy_loss
 # how well the Taylor log det approximates the exact one
-from mitheory.objectives._taylor_errors import logdet_taylor_error_checks, logdet_taylor_errors
+from mitheory.objectives._taylor_errors import (TAYLOR_RULES, logdet_taylor_error_checks,
+                                               logdet_taylor_errors)
 
 __all__ = [
     "barlow_twins_loss",
@@ -116,5 +117,6 @@ __all__ = [
     "vicreg_entropy_loss",
     # how well the Taylor log det approximates the exact one
     "logdet_taylor_errors",
+    "TAYLOR_RULES",
     "logdet_taylor_error_checks",
 ]

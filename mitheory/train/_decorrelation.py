@@ -12,7 +12,6 @@ from mitheory._validate import check_int, check_option, check_positive
 from mitheory.train._method import SSLMethod, register_method, register_objective
 
 VICREG_ESTIMATORS: tuple[str, ...] = ("logdet", "kl", "bhattacharyya")
-TAYLOR_RULES: tuple[str, ...] = ("trace", "frobenius", "spectral")  # objectives BetaRule
 
 
 class MMI(SSLMethod):
@@ -30,7 +29,7 @@ class MMI(SSLMethod):
         self.logdet = check_option(logdet, "logdet", ("taylor", "exact"))
         self.order = check_int(order, "order", minimum=1)
         if isinstance(beta, str):
-            check_option(beta, "beta", TAYLOR_RULES)
+            check_option(beta, "beta", obj.TAYLOR_RULES)
         else:
             check_positive(beta, "beta")
         self.beta, self.eps = beta, eps
@@ -86,7 +85,7 @@ def mmi_options(label: str) -> dict:
         raise ValueError(f"label must be {form}, got {label!r}")
     order, beta = label[len("taylor"):].split("_")
     try:
-        opts = {"order": int(order), "beta": beta if beta in TAYLOR_RULES else float(beta)}
+        opts = {"order": int(order), "beta": beta if beta in obj.TAYLOR_RULES else float(beta)}
     except ValueError:
         raise ValueError(f"label must be {form}, got {label!r}") from None
     check_int(opts["order"], "order in label", minimum=1)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import torch
 
 from mitheory import info, stats
 from mitheory._rng import spawn
@@ -53,11 +54,18 @@ def representation_dim(name: str, process: Any, **options: Any) -> int:
     return len(process.content_idx) + int(extra)
 
 
-def input_statistics(process: Any, n: int, *, seed: Seed) -> tuple[Any, Any]:
-    """Per-coordinate mean and standard deviation of ``n`` marginal observations of
-    ``process`` (float32 tensors of shape ``(dim_x,)``), for ``Standardise`` / ``input_stats``.
+def input_statistics(process: Any, n: int, *, seed: Seed,
+                     whiten: bool = False) -> tuple[Any, Any]:
+    """Input statistics of ``n`` marginal observations of ``process``, for ``input_stats``.
 
-    Raises ``ValueError`` if a coordinate does not vary (its standard deviation is 0).
+    ``whiten=False``: the per-coordinate mean and standard deviation (float32 tensors of shape
+    ``(dim_x,)``), for ``Standardise``. ``whiten=True``: the mean and the symmetric inverse
+    square root ``C^{-1/2}`` of the sample covariance (ZCA whitening; shape
+    ``(dim_x, dim_x)``), for ``Whiten``: the whitened sample has identity covariance.
+
+    Raises ``ValueError`` if a coordinate does not vary (its standard deviation is 0) or, with
+    ``whiten``, if the sample covariance is singular (smallest eigenvalue at most ``1e-10``
+    times the largest: fewer samples than dimensions, or observations on a subspace).
     """
     check_process(process)
     check_int(n, "n", minimum=2)
@@ -66,7 +74,13 @@ def input_statistics(process: Any, n: int, *, seed: Seed) -> tuple[Any, Any]:
     if not (std > 0).all():
         raise ValueError(f"the observations of {process.name!r} do not vary in coordinate(s) "
                          f"{(std <= 0).nonzero().ravel().tolist()} over n={n} samples")
-    return mean, std
+    if not whiten:
+        return mean, std
+    evals, evecs = torch.linalg.eigh(torch.cov(x.double().T))
+    if not evals[0] > 1e-10 * evals[-1]:
+        raise ValueError(f"the sample covariance of {process.name!r} over n={n} samples is "
+                         f"singular (eigenvalues {evals[0]:.3g} .. {evals[-1]:.3g}): cannot whiten")
+    return mean, ((evecs / evals.sqrt()) @ evecs.T).float()
 
 
 def fit_and_evaluate(
@@ -94,8 +108,8 @@ def fit_and_evaluate(
         Steps (in ``1..train_cfg.steps``) at which the R^2 of every block is also measured,
         on the same evaluation samples (``seed_eval``) as the final one, for the budget curve
         ``FitResult.curve``. Evaluating does not change the training run.
-    input_stats : (mean, std), optional
-        Standardise the encoder's input with these (:func:`input_statistics`).
+    input_stats : (mean, std) or (mean, matrix), optional
+        Standardise or whiten the encoder's input with these (:func:`input_statistics`).
 
     Returns
     -------

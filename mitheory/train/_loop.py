@@ -185,10 +185,6 @@ def _batch(process: Any, cfg: TrainConfig, rng: Any, step: int, negatives: bool,
     up to ``k`` steps is drawn at once (pairs, then negatives) into ``prefetched`` and sliced."""
     k, b = cfg.prefetch_steps, cfg.batch_size
     m = cfg.negatives or b
-    if k == 1:
-        pairs = process.sample_pairs(b, seed=rng)
-        neg = process.sample_negatives(m, seed=rng)[0] if negatives else None
-        return pairs.x, pairs.x_tilde, neg
     i = step % k
     if i == 0:
         n = min(k, cfg.steps - step)

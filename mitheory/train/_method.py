@@ -289,8 +289,8 @@ _MAKE_METHOD_DOC = """Build a registered method by name with a fresh MLP encoder
         Observation and representation dimensions.
     hidden : tuple of int
         Encoder hidden widths (``paper_hidden(dim_in)`` for the papers' encoder).
-    input_stats : (mean, std), optional
-        The encoder standardises its input with them first (``input_statistics``).
+    input_stats : (mean, std) or (mean, matrix), optional
+        The encoder standardises or whitens its input with them first (``input_statistics``).
     **options
         Objective options (e.g. ``tau``, ``similarity``, ``kappa``, ``base_momentum``); the
         encoder ends on the unit sphere when the record's ``sphere_output`` says so for them.

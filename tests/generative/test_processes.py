@@ -133,6 +133,26 @@ def test_parameters_drawn_once_per_process():
     _emp_cov_check(d, np.zeros(5), p.sigma_a)
 
 
+def test_style_invariance_ratios_match_sampled_covariances():
+    import scipy.linalg
+
+    p = make_process("cs_stat_causal", seed=3, p_change=0.75, **FAST)
+    b = p.sample_pairs(100_000, seed=5)
+    z, zt = b.z.double().numpy(), b.z_tilde.double().numpy()
+    c, s = z[:, :5], z[:, 5:]
+    design = np.c_[c, np.ones(len(c))]
+    resid = s - design @ np.linalg.lstsq(design, s, rcond=None)[0]  # s given c: Gaussian, linear
+    moved = zt[:, 5:] - s
+    emp = scipy.linalg.eigh(np.cov(resid.T), moved.T @ moved / len(moved), eigvals_only=True)
+    # each ratio is a ratio of two variance estimates, each with relative se sqrt(2 / n) ~ 0.45%
+    # at n = 1e5: 5 % is over 7 standard errors of the ratio
+    np.testing.assert_allclose(p.style_invariance_ratios(), emp, rtol=0.05)
+    indep = make_process("cs_p0.75", seed=0, **FAST).style_invariance_ratios()
+    np.testing.assert_allclose(indep, np.full(5, 1 / 0.75))  # Sigma_a = I: p^2 + p - p^2 = p
+    assert np.isinf(make_process("cs_p1.0", seed=0, p_change=0.0, **FAST)
+                    .style_invariance_ratios()).all()
+
+
 def test_content_style_independent_defaults_are_identity():
     p = make_process("cs_p1.0", seed=0, **FAST)
     np.testing.assert_array_equal(p.latent_covariance(), np.eye(10))

@@ -42,3 +42,19 @@ def test_standardised_input_is_an_affine_map_before_the_same_network():
         Standardise(mean, torch.tensor([1.0, 0.0, 1.0]))
     with pytest.raises(ValueError, match="input_stats must have dim_in=4"):
         make_mlp_encoder(4, 2, input_stats=(mean, std))
+
+
+def test_whitened_input_is_an_affine_map_before_the_same_network():
+    from mitheory.models import Whiten
+
+    mean = torch.tensor([1.0, -2.0, 0.5])
+    mat = torch.tensor([[2.0, 0.5, 0.0], [0.5, 1.0, 0.0], [0.0, 0.0, 3.0]])
+    plain = init_linear_(make_mlp_encoder(3, 2, hidden=(5,)), seed=3)
+    white = init_linear_(make_mlp_encoder(3, 2, hidden=(5,), input_stats=(mean, mat)), seed=3)
+    x = torch.randn(7, 3)
+    assert isinstance(white[0], Whiten) and torch.equal(white(x), plain((x - mean) @ mat))
+    assert [k for k, _ in white.named_buffers()] == ["0.mean", "0.matrix"]
+    with pytest.raises(ValueError, match="invertible"):
+        Whiten(mean, torch.tensor([[1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 1.0]]))
+    with pytest.raises(ValueError, match="matrix must be a finite"):
+        Whiten(mean, torch.eye(2))

@@ -89,6 +89,18 @@ def test_input_statistics_are_the_moments_of_marginal_samples():
         tr.input_statistics(proc, 1, seed=0)
 
 
+def test_whitening_statistics_give_the_sample_identity_covariance():
+    proc = generative.make_process("cs_stat", seed=0, n_iter_cond_thresh=300)
+    mean, mat = tr.input_statistics(proc, 4000, seed=5, whiten=True)
+    x, _ = proc.sample_negatives(4000, seed=5)  # the same draws
+    assert torch.equal(mean, x.mean(0)) and torch.allclose(mat, mat.T)  # ZCA: symmetric
+    white = ((x - mean) @ mat).double()
+    # float32 matrix and data: the covariance is I to float32 rounding (~1e-7 x condition)
+    assert torch.allclose(torch.cov(white.T), torch.eye(10, dtype=torch.float64), atol=1e-4)
+    with pytest.raises(ValueError, match="singular"):  # 5 samples span at most 4 of 10 dims
+        tr.input_statistics(proc, 5, seed=0, whiten=True)
+
+
 class _BatchSpy(tr.SSLMethod):
     """Records the batches ``train`` feeds it (``seen``: ``(x_a, x_neg)`` per step)."""
 
