@@ -1,29 +1,59 @@
 """R^2 per CPU-second of one InfoNCE cell of the headline study at a chosen scale.
 
 Run:  python -m benchmarks.scale_search setting=box_normal bs=1024 sched=cosine lr=5e-3 \
-          [steps=3000] [width=64] [std=8192] [white=1] [neg=N] [rep=0]
+          [steps=3000] [width=64] [std=8192] [white=1] [neg=N] [rep=0] [train_seed=N] \
+          [directions=1]
 
 Trains InfoNCE (the form ``train.infonce_options`` matches to the process) on one replicate of
 ``studies.latent_identifiability``'s process, with that study's seed streams for the process,
 the training, the evaluation and the input statistics (so ``bs=512 sched=cosine lr=5e-3
 steps=2400 white=1`` on a content/style setting is the study's default cell), and prints the
-training seconds and the
-content linear / kernel R^2 at ``log_checkpoints(steps, 4)``. ``std=0`` feeds raw x,
-``white=1`` ZCA-whitens x with the ``std`` samples (else each coordinate is standardised);
-``neg`` sets InfoNCE's fresh negatives per step apart from the batch. The measurements that
-chose the default are in ``benchmarks/results_scale.txt``.
+training seconds and the content linear / kernel R^2 at ``log_checkpoints(steps, 4)``.
+
+* ``std=0`` feeds raw x; ``white=1`` ZCA-whitens x with the ``std`` samples (else each
+  coordinate is standardised).
+* ``neg`` sets InfoNCE's fresh negatives per step apart from the batch.
+* ``train_seed`` replaces the study's training stream (the same process, another
+  initialisation and batch order).
+* ``directions=1`` (content/style settings) also prints the held-out linear R^2 from h of each
+  eigen-direction of the content covariance and of each style direction beyond content (the
+  generalised eigenvectors behind ``ContentStyleProcess.style_invariance_ratios``; a large
+  ratio: the augmentation hardly moves that direction), each as ``eigenvalue-or-ratio:R^2``.
+
+The measurements that chose the default are in ``benchmarks/results_scale.txt``.
 """
 from __future__ import annotations
 
 import sys
 import time
 
+import numpy as np
+import scipy.linalg
 import torch
 
-from mitheory import generative, train as tr
+from mitheory import generative, stats, train as tr
 from mitheory.stats import log_checkpoints
 from mitheory.study import int_seed, spawn
 from studies.latent_identifiability import Config
+
+
+def _directions(method, proc) -> str:
+    """Linear R^2 from h of content eigen-directions and style-beyond-content directions."""
+    h, z = tr.embed_samples(method, proc, 8192, seed=12345)  # a stream of its own
+    c, s = z[:, :proc.n_content], z[:, proc.n_content:]
+    s0 = s - c @ proc.b_matrix.T - proc.a_vector  # style given content (zero shift if none)
+    p, a = proc.p_change, proc.sigma_a
+    ratios, style_dirs = scipy.linalg.eigh(proc.sigma_s, p * p * a + (p - p * p) * np.diag(
+        np.diag(a)))
+    evals, content_dirs = np.linalg.eigh(proc.sigma_c)
+    half = len(h) // 2
+    out = []
+    for label, vals, proj in (("content eigenvalue", evals, c @ content_dirs),
+                              ("style ratio", ratios, s0 @ style_dirs)):
+        r2 = stats.r2_identifiability(h[:half], proj[:half], h[half:], proj[half:])
+        out.append(f"{label}: R^2 " + " ".join(
+            f"{v:.3g}:{r:.3f}" for v, r in zip(vals, r2["r2_per_dim"])))
+    return " | ".join(out)
 
 
 def main(argv=None) -> str:
@@ -36,6 +66,7 @@ def main(argv=None) -> str:
     si = cfg.settings.index(setting)
     proc = generative.make_process(setting, seed=int_seed((cfg.seed, si, rep)))
     ss_train, ss_eval, ss_std = spawn((cfg.seed, si, rep, 1), 3)  # InfoNCE is objective 0
+    ss_train = int(args["train_seed"]) if "train_seed" in args else ss_train
     tcfg = tr.TrainConfig(steps=steps, batch_size=int(args.get("bs", 256)),
                           lr=float(args.get("lr", 2e-3)), device="cpu", progress=False,
                           lr_schedule=sched, warmup_steps=steps // 20 if sched == "cosine" else 0,
@@ -52,7 +83,8 @@ def main(argv=None) -> str:
     line = (" ".join(f"{k}={v}" for k, v in args.items())
             + f" | train {fit.train.wall_time_s:.0f} s, cell {time.perf_counter() - t0:.0f} s | "
             + " ".join(f"{c['step']}:{c['content']['linear']:.3f}/{c['content']['kernel']:.3f}"
-                       for c in fit.curve))
+                       for c in fit.curve)
+            + (" | " + _directions(fit.method, proc) if args.get("directions") == "1" else ""))
     print(line, flush=True)
     return line
 

@@ -34,8 +34,8 @@ class Config:
     objectives: tuple[str, ...] = ("infonce", "er", "vicreg", "byol", "er_gaussian")  # methods
     n_seeds: int = 2  # replicates: one process (mixing, covariances) and one training each
     seed: int = 0  # root seed of every stream of the study
-    steps: int = 2400  # training steps per cell (content/style settings)
-    zimmermann_steps_factor: float = 1.25  # step multiplier on sphere/box (slower InfoNCE)
+    steps: int = 2000  # training steps per cell (content/style settings)
+    zimmermann_steps_factor: float = 1.5  # step multiplier on sphere/box (slower InfoNCE)
     batch_size: int = 256  # positive pairs per step
     infonce_batch_size: int = 512  # InfoNCE's pairs (= its fresh negatives) per step
     box_infonce_batch_size: int = 1024  # on the box (tau = 2 sigma^2: few negatives are near)
