@@ -102,7 +102,8 @@ def main(argv=None) -> str:
         for name in cfg.objectives:
             if name == "er_gaussian" and setting == "sphere_vmf":
                 continue
-            batch = cfg.train_config(name, setting).batch_size
+            tcfg = cfg.train_config(name, setting)
+            batch = tcfg.batch_size
             old = _step_time(name, proc, cfg, 256, 1, args.steps, args.repeats)
             new = _step_time(name, proc, cfg, batch, 50, args.steps, args.repeats)
             m = tr.make_method(name, dim_in=proc.dim_x, hidden=cfg.hidden,
@@ -111,7 +112,7 @@ def main(argv=None) -> str:
                 m, proc, n_fit=cfg.n_fit, n_eval=cfg.n_eval, n_kernel_fit=cfg.n_kernel_fit,
                 seed=0, style_baseline=False), repeats=args.repeats)
             c_old = 3000 * old + n_ev * t_eval
-            c_new = cfg.train_config(name, setting).steps * new + n_ev * t_eval
+            c_new = tcfg.steps * new + n_ev * t_eval
             cells["previous"][setting, name], cells["new"][setting, name] = c_old, c_new
             lines.append(f"| {setting} | {name} | {1 / old:.0f} | {batch} | {1 / new:.0f} | "
                          f"{t_eval:.2f} | {c_old:.1f} | {c_new:.1f} |")
