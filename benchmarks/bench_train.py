@@ -10,10 +10,12 @@ In this process, one thread, measured in the same run:
    ``repeats`` x ``steps`` steps), for the previous configuration (each step's batch drawn
    alone: ``prefetch_steps=1``, batch 256 for every objective) and the new default
    (``prefetch_steps=50``, the study's per-objective batch), and the R^2 evaluation time.
-2. The two kernels replaced in the new code, against the implementations they replace:
+2. The kernels replaced in the new code, against the implementations they replace:
    InfoNCE's denominator, ``torch.logsumexp`` vs ``mitheory._kde.logsumexp`` (forward +
-   backward on box-temperature logits), and the truncated-Normal box conditional,
-   ``scipy.stats.truncnorm.ppf`` inverse-CDF sampling vs the rejection sampler.
+   backward on box-temperature logits), the truncated-Normal box conditional,
+   ``scipy.stats.truncnorm.ppf`` inverse-CDF sampling vs the rejection sampler, and the
+   finiteness check every loss runs on its embeddings, ``isfinite(z).all()`` vs
+   ``mitheory._validate.check_finite_tensor`` (a sum and one scalar read).
 3. Seconds per cell and for the whole default grid (58 cells over the study's workers) from
    the measured parts: ``steps x step time + evaluations x evaluation time``, per
    configuration; the previous one at batch 256 and 3000 steps with 3 evaluations, the new one
@@ -28,10 +30,12 @@ from pathlib import Path
 import numpy as np
 import torch
 from scipy.stats import truncnorm
+from threadpoolctl import threadpool_limits
 
 from benchmarks._timing import best_time
 from mitheory import generative, train as tr
 from mitheory._kde import logsumexp
+from mitheory._validate import check_finite_tensor
 from mitheory.generative import sample_truncated_conditional
 from mitheory.stats import log_checkpoints
 from studies.latent_identifiability import Config
@@ -73,11 +77,21 @@ def _kernels(repeats: int) -> list[str]:
     s_ref, _ = best_time(ppf, repeats=repeats)
     s_new, _ = best_time(lambda: sample_truncated_conditional(loc, scale, seed=1),
                          repeats=repeats)
+    z = torch.randn(256, 10, generator=g).requires_grad_() * 2  # a VICReg batch's embeddings
+
+    def finite_checks(check):
+        return lambda: [check(z) for _ in range(1000)]
+
+    f_ref, _ = best_time(finite_checks(lambda t: bool(torch.isfinite(t).all())),
+                         repeats=repeats)
+    f_new, _ = best_time(finite_checks(lambda t: check_finite_tensor(t, "z")), repeats=repeats)
     return ["| kernel | baseline ms | new ms | speed-up |", "|---|---|---|---|",
             f"| InfoNCE logsumexp fwd+bwd, 1024 x 1024 box logits | {t_ref * 1e3:.2f} "
             f"(torch.logsumexp) | {t_new * 1e3:.2f} | {t_ref / t_new:.2f}x |",
             f"| truncated Normal, 12800 x 10 box conditional | {s_ref * 1e3:.2f} "
-            f"(truncnorm.ppf) | {s_new * 1e3:.2f} | {s_ref / s_new:.2f}x |"]
+            f"(truncnorm.ppf) | {s_new * 1e3:.2f} | {s_ref / s_new:.2f}x |",
+            f"| 1000 finiteness checks of a 256 x 10 embedding batch | {f_ref * 1e3:.2f} "
+            f"(isfinite(z).all()) | {f_new * 1e3:.2f} | {f_ref / f_new:.2f}x |"]
 
 
 def main(argv=None) -> str:
@@ -87,6 +101,7 @@ def main(argv=None) -> str:
     ap.add_argument("--out", type=Path, default=OUT, help="report file")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
+    threadpool_limits(1)  # the study's workers' BLAS threads, for the evaluation timing
     cfg = Config()
     n_ev = len(log_checkpoints(cfg.steps, cfg.n_checkpoints))
     lines = [f"bench_train: one thread, torch {torch.__version__}, {platform.machine()}; "

@@ -28,12 +28,11 @@ import sys
 import time
 
 import numpy as np
-import scipy.linalg
 import torch
 
-from mitheory import generative, stats, train as tr
+from mitheory import stats, train as tr
 from mitheory.stats import log_checkpoints
-from mitheory.study import int_seed, spawn
+from mitheory.study import spawn
 from studies.latent_identifiability import Config
 
 
@@ -42,9 +41,7 @@ def _directions(method, proc) -> str:
     h, z = tr.embed_samples(method, proc, 8192, seed=12345)  # a stream of its own
     c, s = z[:, :proc.n_content], z[:, proc.n_content:]
     s0 = s - c @ proc.b_matrix.T - proc.a_vector  # style given content (zero shift if none)
-    p, a = proc.p_change, proc.sigma_a
-    ratios, style_dirs = scipy.linalg.eigh(proc.sigma_s, p * p * a + (p - p * p) * np.diag(
-        np.diag(a)))
+    ratios, style_dirs = proc.style_invariance_directions()
     evals, content_dirs = np.linalg.eigh(proc.sigma_c)
     half = len(h) // 2
     out = []
@@ -64,7 +61,7 @@ def main(argv=None) -> str:
     steps, rep = int(args.get("steps", 3000)), int(args.get("rep", 0))
     sched, std = args.get("sched", "constant"), int(args.get("std", 8192))
     si = cfg.settings.index(setting)
-    proc = generative.make_process(setting, seed=int_seed((cfg.seed, si, rep)))
+    proc = cfg.process(si, rep)
     ss_train, ss_eval, ss_std = spawn((cfg.seed, si, rep, 1), 3)  # InfoNCE is objective 0
     ss_train = int(args["train_seed"]) if "train_seed" in args else ss_train
     tcfg = tr.TrainConfig(steps=steps, batch_size=int(args.get("bs", 256)),

@@ -199,13 +199,18 @@ def grid_devices(device: str, workers: int) -> list[str]:
     return [device] * workers
 
 
+def _check_costs(costs: Sequence[float] | None, n: int) -> None:
+    if costs is not None and len(costs) != n:
+        raise ValueError(f"costs must have one entry per cell, got {len(costs)} for {n} cells")
+
+
 def _rank_path(journal: CellJournal, rank: int) -> Path:
     return journal.path.with_name(f"{journal.path.stem}.rank{rank}{journal.path.suffix}")
 
 
 def run_grid(fn: Callable[..., Any], cells: Sequence[tuple], *, keys: Sequence[Sequence[Any]],
              workers: int = 1, journal: CellJournal | None = None,
-             poll_s: float = 10.0) -> list[Any]:
+             poll_s: float = 10.0, costs: Sequence[float] | None = None) -> list[Any]:
     """``[fn(*c) for c in cells]``, resumable, over worker processes and torchrun ranks.
 
     Parameters
@@ -226,6 +231,10 @@ def run_grid(fn: Callable[..., Any], cells: Sequence[tuple], *, keys: Sequence[S
         Under torchrun, how often a rank that has finished its share reads the other ranks'
         journals (the output folder is shared) until the grid is complete; every rank then
         returns the whole grid (``run_study`` saves on rank 0 only).
+    costs : sequence of float, optional
+        An estimate of each cell's run time; worker processes then start the costliest cells
+        first (longest-processing-time order), so they finish together instead of one waiting
+        on the other's last long cell. Results are unchanged and still returned in cell order.
 
     Returns
     -------
@@ -235,6 +244,7 @@ def run_grid(fn: Callable[..., Any], cells: Sequence[tuple], *, keys: Sequence[S
     if len(keys) != len(cells):
         raise ValueError(f"keys must have one entry per cell, got {len(keys)} for "
                          f"{len(cells)} cells")
+    _check_costs(costs, len(cells))
     rank, world = distributed_share()
     if world > 1 and journal is None:
         raise ValueError("a grid under torchrun (WORLD_SIZE > 1) needs a journal in the shared "
@@ -252,7 +262,8 @@ def run_grid(fn: Callable[..., Any], cells: Sequence[tuple], *, keys: Sequence[S
         if own is not None:
             own.append(keys[todo[j]], result)
 
-    parallel_map(fn, [cells[i] for i in todo], workers=workers, on_result=record)
+    parallel_map(fn, [cells[i] for i in todo], workers=workers, on_result=record,
+                 costs=None if costs is None else [costs[i] for i in todo])
     if world == 1:
         return [own[keys[i]] if own is not None else fresh[i] for i in range(len(cells))]
     while True:  # wait for the other ranks' shares, then read the whole grid
@@ -284,30 +295,34 @@ def _call(args: tuple) -> Any:
 
 def parallel_map(fn: Callable[..., Any], arg_tuples: Sequence[tuple], *, workers: int = 1,
                  threads: int = 1, seed: int = 0,
-                 on_result: Callable[[int, Any], None] | None = None) -> list[Any]:
+                 on_result: Callable[[int, Any], None] | None = None,
+                 costs: Sequence[float] | None = None) -> list[Any]:
     """``[fn(*a) for a in arg_tuples]``, in ``workers`` spawned processes when ``workers > 1``.
 
     Each cell of a study grid is seeded by its own indices, so the results are identical whatever
     the number of workers; ``fn`` must be a module-level function (it is pickled). Worker
     processes run ``threads`` torch/BLAS threads each. ``on_result(i, result)`` is called in this
-    process as soon as cell ``i`` finishes (in completion order), e.g. to journal it.
+    process as soon as cell ``i`` finishes (in completion order), e.g. to journal it. With
+    ``costs`` (an estimate of each cell's run time) the workers take the cells costliest first.
     """
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
+    _check_costs(costs, len(arg_tuples))
+    order = range(len(arg_tuples)) if costs is None else sorted(
+        range(len(arg_tuples)), key=lambda i: -costs[i])  # stable: ties keep cell order
+    results: dict[int, Any] = {}
     if workers == 1 or len(arg_tuples) <= 1:
-        out = []
-        for i, a in enumerate(arg_tuples):
-            out.append(fn(*a))
+        for i in order:
+            results[i] = fn(*arg_tuples[i])
             if on_result is not None:
-                on_result(i, out[-1])
-        return out
+                on_result(i, results[i])
+        return [results[i] for i in range(len(arg_tuples))]
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
                              initializer=_worker_init, initargs=(threads, seed)) as ex:
-        futures = {ex.submit(_call, (fn, a)): i for i, a in enumerate(arg_tuples)}
-        results: dict[int, Any] = {}
+        futures = {ex.submit(_call, (fn, arg_tuples[i])): i for i in order}
         for fut in as_completed(futures):
             i = futures[fut]
             results[i] = fut.result()

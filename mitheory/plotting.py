@@ -394,7 +394,6 @@ def quantile_band(ax: Any, x: Sequence[float], samples: Any, *, q: tuple[float, 
     return line
 
 
-
 def mean_se_panels(summaries: Mapping[str, Mapping[str, Mapping[str, Any]]], x: Sequence[float],
                    quantities: Sequence[str], *, xlabel: str, ylabel: str,
                    titles: Sequence[str] | None = None, axsize: tuple[float, float] = (3.0, 2.4),

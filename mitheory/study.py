@@ -288,14 +288,15 @@ def torch_seeded(seed: int) -> Iterator[None]:
         yield
 
 
-@lru_cache(maxsize=16)
-def cached_process(name: str, seed: int | tuple[int, ...]) -> Any:
-    """``generative.make_process(name, seed=int_seed(seed))``, built once per ``(name, seed)``
-    in each (worker) process: building one fits its mixing network, which takes seconds.
+@lru_cache(maxsize=32)
+def cached_process(name: str, seed: int | tuple[int, ...], **options: Any) -> Any:
+    """``generative.make_process(name, seed=int_seed(seed), **options)``, built once per
+    ``(name, seed, options)`` in each (worker) process: building one draws its mixing network
+    until it is well conditioned, which takes up to a second. ``options`` must be hashable.
 
     The process object is shared by every caller, so draw from it only with explicit seeds.
     """
-    return make_process(name, seed=int_seed(seed))
+    return make_process(name, seed=int_seed(seed), **options)
 
 
 def sweep_verdict(claim: str, rows: Sequence[Mapping[str, Any]], key: str, target: str, *,

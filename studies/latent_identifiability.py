@@ -23,8 +23,9 @@ from mitheory.grid import current_journal, grid_devices, run_grid
 from mitheory.models import paper_hidden
 from mitheory.plotting import identifiability_grid
 from mitheory.stats import log_checkpoints
-from mitheory.study import Threshold, check_choices, int_seed, run_study, spawn, summarise_fits
-from mitheory.study import identifiability_table, share_style_baseline, threshold_verdict
+from mitheory.study import Threshold, cached_process, check_choices, run_study, spawn
+from mitheory.study import identifiability_table, share_style_baseline, summarise_fits
+from mitheory.study import threshold_verdict
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,11 @@ class Config:
             lr=self.lr, lr_schedule=self.lr_schedule, device=device, progress=self.workers == 1,
             prefetch_steps=50, warmup_steps=steps // 20 if self.lr_schedule == "cosine" else 0)
 
+    def process(self, si: int, rep: int):
+        """Setting ``si``'s process (mixing g, covariances) of replicate ``rep``, built once."""
+        kw = {"kappa": self.kappa} if self.settings[si] == "sphere_vmf" else {}
+        return cached_process(self.settings[si], (self.seed, si, rep), **kw)
+
 
 QUICK = replace(Config(), settings=("sphere_vmf", "cs_p1.0"), n_seeds=1, steps=60, workers=1,
                 objectives=("infonce", "er", "er_gaussian"), batch_size=128,
@@ -72,11 +78,8 @@ PAPER = replace(Config(), steps=100_000, zimmermann_steps_factor=3, batch_size=6
 
 
 def _cell(cfg: Config, si: int, rep: int, oi: int, device: str) -> dict:
-    """Train and evaluate one (setting, replicate, objective) cell; seeded by its indices. One
-    process (mixing g, covariances) per setting and replicate, shared by the objectives."""
-    setting, name = cfg.settings[si], cfg.objectives[oi]
-    proc = generative.make_process(setting, seed=int_seed((cfg.seed, si, rep)),
-                                   **({"kappa": cfg.kappa} if setting == "sphere_vmf" else {}))
+    """Train and evaluate one (setting, replicate, objective) cell; seeded by its indices."""
+    setting, name, proc = cfg.settings[si], cfg.objectives[oi], cfg.process(si, rep)
     tcfg = cfg.train_config(name, setting, device)
     ss_train, ss_eval, ss_std = spawn((cfg.seed, si, rep, oi + 1), 3)
     stats = tr.input_statistics(proc, cfg.whiten_samples, seed=ss_std,
@@ -99,9 +102,11 @@ def run(cfg: Config) -> dict:
     cells = [(si, rep, oi) for si in range(len(cfg.settings)) for rep in range(cfg.n_seeds)
              for oi in range(len(cfg.objectives))
              if not (cfg.objectives[oi] == "er_gaussian" and cfg.settings[si] == "sphere_vmf")]
-    devices = grid_devices(cfg.device, cfg.workers)
+    devices, tcfgs = grid_devices(cfg.device, cfg.workers), [
+        cfg.train_config(cfg.objectives[oi], cfg.settings[si]) for si, _, oi in cells]
     runs = run_grid(_cell, [(cfg, *c, devices[k % len(devices)]) for k, c in enumerate(cells)],
-                    keys=cells, workers=len(devices), journal=current_journal())
+                    keys=cells, workers=len(devices), journal=current_journal(),
+                    costs=[t.steps * t.batch_size for t in tcfgs])  # longest cells first
     share_style_baseline(runs)  # style-from-true-content: computed in each process's 1st cell
     return {"protocol": "reconstructed", "runs": runs, "summary": summarise_fits(runs),
             "claims": verdicts(runs, cfg)}

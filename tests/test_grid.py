@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from mitheory.grid import CellJournal, distributed_share, run_grid
+from mitheory.grid import CellJournal, distributed_share, parallel_map, run_grid
 
 TOY = textwrap.dedent('''
     """A toy study grid: each cell sleeps, logs that it ran, and returns a function of its index."""
@@ -127,6 +127,20 @@ def test_run_grid_skips_journalled_cells_and_checks_keys(tmp_path):
     assert run_grid(_square, [(3,)], keys=[(3,)]) == [9]
     with pytest.raises(ValueError, match="one entry per cell"):
         run_grid(_square, [(0,)], keys=[])
+
+
+def test_costs_start_the_costliest_cells_first_and_keep_the_cell_order():
+    started = []
+    costs = [1.0, 5.0, 3.0, 5.0]
+    out = run_grid(_square, [(i,) for i in range(4)], keys=[(i,) for i in range(4)],
+                   costs=costs)
+    assert out == [0, 1, 4, 9]  # returned in cell order
+    parallel_map(_square, [(i,) for i in range(4)], costs=costs,
+             on_result=lambda i, r: started.append(i))
+    assert started == [1, 3, 2, 0]  # descending cost, ties in cell order
+    assert parallel_map(_square, [(i,) for i in range(4)], workers=2, costs=costs) == [0, 1, 4, 9]
+    with pytest.raises(ValueError, match="costs must have one entry per cell"):
+        run_grid(_square, [(0,)], keys=[(0,)], costs=[1.0, 2.0])
 
 
 def test_torchrun_shares_split_the_grid_and_every_rank_returns_all(tmp_path, monkeypatch):

@@ -180,6 +180,8 @@ def test_cached_process_is_built_once_and_is_make_process_at_int_seed():
     ref = make_process("cs_p1.0", seed=int_seed((7, 0)))
     a, b = proc.sample_pairs(16, seed=0), ref.sample_pairs(16, seed=0)
     assert bool((a.x == b.x).all()) and bool((a.x_tilde == b.x_tilde).all())  # same: exact
+    sharp = cached_process("sphere_vmf", (7, 0), kappa=25.0)  # options reach make_process
+    assert sharp.kappa == 25.0 and cached_process("sphere_vmf", (7, 0)).kappa != 25.0
 
 
 def test_sweep_verdict_follows_best_of_sweep_and_writes_its_criterion():

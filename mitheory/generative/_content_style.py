@@ -147,11 +147,26 @@ class ContentStyleProcess(LatentProcess):
         >>> proc.style_invariance_ratios()
         array([2., 2., 2., 2., 2.])
         """
+        return self.style_invariance_directions()[0]
+
+    def style_invariance_directions(self) -> tuple[np.ndarray, np.ndarray]:
+        r"""The ratios of :meth:`style_invariance_ratios` with their directions.
+
+        Returns
+        -------
+        ratios : np.ndarray, shape (n_style,)
+            Ascending generalised eigenvalues :math:`\lambda`.
+        directions : np.ndarray, shape (n_style, n_style)
+            Column ``j`` is the style direction :math:`u_j` of ``ratios[j]``, scaled so that
+            :math:`u_j^\top \mathrm{Cov}(m \odot \delta)\, u_j = 1`; ``s0 @ directions``
+            gives the style-given-content coordinates along them. With ``p_change = 0`` every
+            direction is invariant: ``inf`` ratios and the identity.
+        """
         p, a = self.p_change, self.sigma_a
         if p == 0:
-            return np.full(self.n_style, np.inf)
+            return np.full(self.n_style, np.inf), np.eye(self.n_style)
         moved = p * p * a + (p - p * p) * np.diag(np.diag(a))
-        return scipy.linalg.eigh(self.sigma_s, moved, eigvals_only=True)
+        return scipy.linalg.eigh(self.sigma_s, moved)
 
     def latent_mutual_information(self, *, unit: Unit = "nats") -> InfoValue:
         r"""Exact :math:`I(z; \tilde z) = +\infty`: the content is shared exactly.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 from torch import nn
@@ -27,6 +27,14 @@ class SphereNorm(nn.Module):
         return nn.functional.normalize(x, dim=-1)
 
 
+def _finite_vector(t: Any, name: str) -> torch.Tensor:
+    """``t`` as a float32 tensor, which must be 1-D and finite (the statistics' check)."""
+    t = torch.as_tensor(t, dtype=torch.float32)
+    if t.ndim != 1 or not torch.isfinite(t).all():
+        raise ValueError(f"{name} must be a finite 1-D tensor, got shape {tuple(t.shape)}")
+    return t
+
+
 class Standardise(nn.Module):
     """``x -> (x - mean) / std`` per coordinate, with fixed statistics (buffers, not trained).
 
@@ -37,12 +45,7 @@ class Standardise(nn.Module):
 
     def __init__(self, mean: torch.Tensor, std: torch.Tensor) -> None:
         super().__init__()
-        mean = torch.as_tensor(mean, dtype=torch.float32)
-        std = torch.as_tensor(std, dtype=torch.float32)
-        for t, name in ((mean, "mean"), (std, "std")):
-            if t.ndim != 1 or not torch.isfinite(t).all():
-                raise ValueError(f"{name} must be a finite 1-D tensor, got shape "
-                                 f"{tuple(t.shape)}")
+        mean, std = _finite_vector(mean, "mean"), _finite_vector(std, "std")
         if mean.shape != std.shape:
             raise ValueError(f"mean and std must have the same shape, got {tuple(mean.shape)} "
                              f"and {tuple(std.shape)}")
@@ -67,10 +70,8 @@ class Whiten(nn.Module):
 
     def __init__(self, mean: torch.Tensor, matrix: torch.Tensor) -> None:
         super().__init__()
-        mean = torch.as_tensor(mean, dtype=torch.float32)
+        mean = _finite_vector(mean, "mean")
         matrix = torch.as_tensor(matrix, dtype=torch.float32)
-        if mean.ndim != 1 or not torch.isfinite(mean).all():
-            raise ValueError(f"mean must be a finite 1-D tensor, got shape {tuple(mean.shape)}")
         if matrix.shape != (len(mean), len(mean)) or not torch.isfinite(matrix).all():
             raise ValueError(f"matrix must be a finite ({len(mean)}, {len(mean)}) tensor like "
                              f"mean, got shape {tuple(matrix.shape)}")

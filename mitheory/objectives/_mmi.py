@@ -10,8 +10,8 @@ from typing import Literal, Union
 import numpy as np
 import torch
 
-from mitheory._validate import (check_embeddings, check_int, check_option, check_positive,
-                                check_positive_definite)
+from mitheory._validate import (check_embeddings, check_finite_tensor, check_int, check_option,
+                                check_positive, check_positive_definite)
 from mitheory.objectives._distributed import gather_with_grad
 
 BetaRule = Literal["trace", "frobenius", "spectral"]
@@ -24,8 +24,7 @@ def _check_square(mat: torch.Tensor, name: str) -> None:
         raise TypeError(f"{name} must be a torch.Tensor, got {type(mat).__name__}")
     if mat.ndim != 2 or mat.shape[0] != mat.shape[1] or mat.shape[0] == 0:
         raise ValueError(f"{name} must be a non-empty square matrix, got shape {tuple(mat.shape)}")
-    if not bool(torch.isfinite(mat).all()):
-        raise ValueError(f"{name} is not finite (contains NaN or inf)")
+    check_finite_tensor(mat, name)
 
 
 def logdet_exact(mat: torch.Tensor) -> torch.Tensor:

@@ -5,6 +5,7 @@ Deterministic on CPU for a given seed (data stream and initialisation come from 
 """
 from __future__ import annotations
 
+import math
 import sys
 import time
 from collections.abc import Callable
@@ -157,9 +158,10 @@ def train(method: SSLMethod, process: Any, cfg: TrainConfig, *, seed: Seed = 0,
         x_a, x_b, x_neg = _batch(process, cfg, rng, step, method.needs_negatives, prefetched)
         loss = method.loss(x_a.to(device), x_b.to(device),
                            None if x_neg is None else x_neg.to(device))
-        if not torch.isfinite(loss):
+        value = loss.item()  # one scalar read (cheaper than torch.isfinite on the tensor)
+        if not math.isfinite(value):
             raise FloatingPointError(
-                f"non-finite loss {loss.item()} at step {step} of method "
+                f"non-finite loss {value} at step {step} of method "
                 f"{getattr(method, 'name', type(method).__name__)} (lr={cfg.lr}, "
                 f"batch_size={cfg.batch_size})")
         opt.zero_grad(set_to_none=True)
@@ -167,8 +169,8 @@ def train(method: SSLMethod, process: Any, cfg: TrainConfig, *, seed: Seed = 0,
         opt.step()
         method.after_step(step, cfg.steps)
         if step % cfg.log_every == 0 or step == cfg.steps - 1:
-            result.losses.append((step, float(loss.detach())))
-            bar.set_postfix(loss=f"{float(loss.detach()):.4f}")
+            result.losses.append((step, value))
+            bar.set_postfix(loss=f"{value:.4f}")
         if callback is not None:
             t_cb = time.perf_counter()
             callback(step + 1, method)

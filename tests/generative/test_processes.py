@@ -121,7 +121,7 @@ def _emp_cov_check(z, mean, cov):
 def test_parameters_drawn_once_per_process():
     # ssl_identifiability#1: Sigma, B, a were redrawn per batch. Here two separate large draws
     # must both match the ONE theoretical mean/covariance of the process.
-    p = make_process("cs_stat_causal", seed=3, **FAST)
+    p = make_process("cs_stat_causal", seed=3, p_change=1.0, **FAST)
     mean, cov = p.latent_mean(), p.latent_covariance()
     assert np.abs(p.a_vector).max() > 0 and not np.allclose(p.sigma_c, np.eye(5))
     for seed in (10, 11):
@@ -136,7 +136,8 @@ def test_parameters_drawn_once_per_process():
 def test_style_invariance_ratios_match_sampled_covariances():
     import scipy.linalg
 
-    p = make_process("cs_stat_causal", seed=3, p_change=0.75, **FAST)
+    p = make_process("cs_stat_causal", seed=3, **FAST)  # p_change = 0.75
+    assert p.p_change == 0.75
     b = p.sample_pairs(100_000, seed=5)
     z, zt = b.z.double().numpy(), b.z_tilde.double().numpy()
     c, s = z[:, :5], z[:, 5:]
@@ -151,6 +152,22 @@ def test_style_invariance_ratios_match_sampled_covariances():
     np.testing.assert_allclose(indep, np.full(5, 1 / 0.75))  # Sigma_a = I: p^2 + p - p^2 = p
     assert np.isinf(make_process("cs_p1.0", seed=0, p_change=0.0, **FAST)
                     .style_invariance_ratios()).all()
+
+
+def test_style_invariance_directions_are_the_generalised_eigenvectors():
+    p = make_process("cs_stat", seed=4, **FAST)
+    ratios, u = p.style_invariance_directions()
+    np.testing.assert_array_equal(ratios, p.style_invariance_ratios())
+    b = p.sample_pairs(100_000, seed=6)
+    s0 = b.z.double().numpy()[:, 5:] - p.a_vector  # independent of content here (no B c)
+    moved = (b.z_tilde - b.z).double().numpy()[:, 5:]
+    # along u_j: var(s0 u_j) / var(moved u_j) is ratio j; u_j' M u_j = 1 makes var(moved u_j) 1.
+    # Each variance has relative se sqrt(2 / n) ~ 0.45 % at n = 1e5: 5 % is over 7 se
+    np.testing.assert_allclose((moved @ u).var(0), np.ones(5), rtol=0.05)
+    np.testing.assert_allclose((s0 @ u).var(0) / (moved @ u).var(0), ratios, rtol=0.05)
+    ratios0, u0 = make_process("cs_p1.0", seed=0, p_change=0.0, **FAST) \
+        .style_invariance_directions()
+    assert np.isinf(ratios0).all() and np.array_equal(u0, np.eye(5))
 
 
 def test_content_style_independent_defaults_are_identity():

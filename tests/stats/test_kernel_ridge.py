@@ -43,3 +43,20 @@ def test_blocks_equal_separate_calls():
             assert together[k] == alone  # the same arithmetic on the same folds: bit-identical
     with pytest.raises(ValueError, match="targets"):
         r2_identifiability_blocks(hf, he, {}, method="kernel")
+
+
+@pytest.mark.parametrize("case", ["random", "constant_column", "perfect_column", "one_output"])
+def test_fold_score_equals_sklearn_r2(case):
+    from sklearn.metrics import r2_score
+
+    from mitheory.stats._kernel_ridge import _r2
+
+    rng = np.random.default_rng(11)
+    y, pred = rng.standard_normal((50, 3)), rng.standard_normal((50, 3))
+    if case == "constant_column":  # sklearn's force_finite: 0 where y is constant, pred is not
+        y[:, 1] = 2.0
+    elif case == "perfect_column":  # and 1 where the prediction is exact
+        pred[:, 2] = y[:, 2]
+    elif case == "one_output":
+        y, pred = y[:, :1], pred[:, :1]
+    assert _r2(y, pred) == r2_score(y, pred)  # the same operations: bit-identical
