@@ -7,8 +7,9 @@ prints ``ContentStyleProcess.style_invariance_ratios()`` (how little the augment
 each style direction against its spread) beside the smallest eigenvalue of the content
 covariance. Then the law of the largest ratio over ``--draws`` fresh processes of each
 setting (quantiles and the share above 100): under statistical dependence (Wishart(5, I)
-covariances) a style direction that the augmentation hardly moves is common. The mixing
-does not enter the ratios, so the fresh processes use a small condition-number pool.
+covariances) some style direction is always more content-like than independent style's
+``1 / p_change``. The mixing does not enter the ratios, so the fresh processes use a small
+condition-number pool.
 """
 from __future__ import annotations
 
