@@ -25,3 +25,22 @@ def test_same_length_and_option():
         check_same_length(np.zeros(3), np.zeros(4))
     with pytest.raises(ValueError, match="method must be one of"):
         check_option("foo", "method", ("a", "b"))
+
+
+def test_check_finite_tensor_by_its_sum_and_the_entrywise_fallback():
+    import torch
+
+    from mitheory._validate import check_finite_tensor
+
+    big = torch.full((4,), 3e38)  # every entry finite, the float32 sum overflows to inf
+    check_finite_tensor(big, "z")  # the fallback looks at the entries: no error
+    check_finite_tensor(torch.zeros(0, 3), "z")  # empty: nothing to be non-finite
+    check_finite_tensor(torch.ones(3, dtype=torch.int64), "z")
+    for bad in (float("nan"), float("inf"), -float("inf")):
+        z = torch.ones(5, 2)
+        z[3, 1] = bad
+        with pytest.raises(ValueError, match="z is not finite"):
+            check_finite_tensor(z, "z")
+    pair = torch.tensor([float("inf"), -float("inf")])  # sums to NaN; both entries non-finite
+    with pytest.raises(ValueError, match="w is not finite"):
+        check_finite_tensor(pair, "w")
