@@ -32,7 +32,6 @@ import torch
 
 from mitheory import stats, train as tr
 from mitheory.stats import log_checkpoints
-from mitheory.study import spawn
 from studies.latent_identifiability import Config
 
 
@@ -60,9 +59,8 @@ def main(argv=None) -> str:
     setting = args.get("setting", "box_normal")
     steps, rep = int(args.get("steps", 3000)), int(args.get("rep", 0))
     sched, std = args.get("sched", "constant"), int(args.get("std", 8192))
-    si = cfg.settings.index(setting)
-    proc = cfg.process(si, rep)
-    ss_train, ss_eval, ss_std = spawn((cfg.seed, si, rep, 1), 3)  # InfoNCE is objective 0
+    proc = cfg.process(setting, rep)
+    ss_train, ss_eval, ss_std = cfg.cell_streams(setting, rep, "infonce")
     ss_train = int(args["train_seed"]) if "train_seed" in args else ss_train
     tcfg = tr.TrainConfig(steps=steps, batch_size=int(args.get("bs", 256)),
                           lr=float(args.get("lr", 2e-3)), device="cpu", progress=False,

@@ -32,7 +32,7 @@ def main(argv=None) -> str:
     cs = [(si, s) for si, s in enumerate(cfg.settings) if s.startswith("cs_")]
     for si, setting in cs:
         for rep in range(cfg.n_seeds):
-            proc = cfg.process(si, rep)
+            proc = cfg.process(setting, rep)
             lines.append(f"| {setting} | {rep} | "
                          + " ".join(f"{v:.3g}" for v in proc.style_invariance_ratios())
                          + f" | {np.linalg.eigvalsh(proc.sigma_c)[0]:.3g} |")

@@ -2,13 +2,13 @@
 
 A study is a frozen ``Config``, ``run(cfg) -> dict`` (numbers only), ``plot(results)`` and
 ``main(argv)`` = :func:`run_study`. This module gathers what they share: seed streams
-(:func:`spawn`, :func:`int_seed`, :func:`as_generator`), grids run in worker processes
-(:func:`parallel_map`), grouping of result rows (:func:`group_rows`, :func:`mean_sd`), claim
-verdicts whose criterion text is written from the thresholds that decide them
-(:class:`Threshold`, :func:`threshold_verdict`), the rules ``Threshold`` cannot express
-(:func:`decide`, :func:`agreement`, :func:`best_of_sweep`), the mean +- sd of groups of rows
-(:func:`summarise_groups`) and the figure helpers. The training cell (``fit_and_evaluate``,
-``embed_pairs``, ``probe_accuracy``) lives in :mod:`mitheory.train`.
+(:func:`spawn`, :func:`int_seed`, :func:`as_generator`; :func:`named_seed` keys a cell's streams
+by its names), grids run in worker processes (:func:`parallel_map`), grouping of result rows
+(:func:`group_rows`, :func:`mean_sd`), claim verdicts whose criterion text is written from the
+thresholds that decide them (:class:`Threshold`, :func:`threshold_verdict`), the rules
+``Threshold`` cannot express (:func:`decide`, :func:`agreement`, :func:`best_of_sweep`), the
+mean +- sd of groups of rows (:func:`summarise_groups`) and the figure helpers. The training
+cell (``fit_and_evaluate``, ``embed_pairs``, ``probe_accuracy``) lives in :mod:`mitheory.train`.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from mitheory._rng import as_generator, int_seed, spawn, torch_generator
+from mitheory._rng import as_generator, int_seed, named_seed, spawn, torch_generator
 from mitheory.claims import claim_verdict
 from mitheory.cli import run_study
 from mitheory.generative import make_process
@@ -32,7 +32,7 @@ from mitheory.stats import plateau_status
 __all__ = [
     "Threshold", "agreement", "as_generator", "best_of_sweep", "claim_verdict", "decide",
     "group_rows", "int_seed", "mean_sd", "parallel_map", "run_study", "spawn", "subplots",
-    "summarise_groups", "threshold_verdict",
+    "summarise_groups", "named_seed", "threshold_verdict",
     "changes_from_baseline", "torch_seeded",
     "torch_generator", "cached_process", "sweep_verdict", "every_verdict",
     "IDENTIFIABILITY_FIELDS", "summarise_fits", "check_choices", "identifiability_table",

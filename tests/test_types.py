@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mitheory import InfoValue, convert
-from mitheory._rng import as_generator, int_seed, spawn, torch_generator
+from mitheory._rng import as_generator, int_seed, named_seed, spawn, torch_generator
 
 
 def test_convert_bits_is_nats_over_ln2():
@@ -48,6 +48,21 @@ def test_int_seed_is_the_one_torch_seed():
         assert int_seed(seed) == want
         assert torch_generator(seed).initial_seed() == want
     assert int_seed(7) == 7696923348926885465  # recorded value: the streams must not move
+
+
+def test_named_seed_is_the_crc32_of_each_name():
+    # recorded value (the streams must not move): CRC-32 of b"cs_stat", also binascii's
+    import binascii
+    assert binascii.crc32(b"cs_stat") == 0x113B8E4E
+    assert named_seed(0, "cs_stat", 1) == (0, 0x113B8E4E, 1)
+    assert named_seed(np.int64(3)) == (3,)
+    # different names, different streams; the same names in any grid, the same stream
+    assert int_seed(named_seed(0, "infonce")) != int_seed(named_seed(0, "er"))
+    for bad in (-1, 1.5, True, None):
+        with pytest.raises(TypeError, match="named_seed parts"):
+            named_seed(0, bad)
+    with pytest.raises(ValueError, match="at least one part"):
+        named_seed()
 
 
 def test_bad_seed():

@@ -45,11 +45,23 @@ def test_verdicts_follow_their_rules_from_the_evidence(quick_results):
 
 
 def test_same_seed_same_numbers(quick_results):
-    # every cell is seeded by its indices: a rerun reproduces the numbers exactly (CPU)
+    # every cell is seeded by its names: a rerun reproduces the numbers exactly (CPU)
     again = li.run(li.QUICK)
     a = [r["content"]["linear"] for r in quick_results["runs"]]
     b = [r["content"]["linear"] for r in again["runs"]]
     assert a == b
+
+
+def test_a_subset_of_the_grid_draws_the_grids_cells(quick_results):
+    # seeds follow names, not positions: cs_p1.0 x er alone (setting 2nd and objective 2nd in
+    # the quick grid, 1st here) has the same process, training and evaluation (CPU: exact)
+    from dataclasses import replace
+    alone = li.run(replace(li.QUICK, settings=("cs_p1.0",), objectives=("er",)))["runs"]
+    full = [r for r in quick_results["runs"]
+            if (r["setting"], r["objective"]) == ("cs_p1.0", "er")]
+    assert len(alone) == len(full) == 1
+    assert alone[0]["content"] == full[0]["content"]
+    assert alone[0]["train"]["losses"] == full[0]["train"]["losses"]
 
 
 def test_main_quick_writes_files(tmp_path):
@@ -84,3 +96,20 @@ def test_every_cell_has_a_budget_curve_and_every_verdict_its_plateau(quick_resul
         n = round(cfg.steps * cfg.zimmermann_steps_factor) if claim["claim"] == "C2" else cfg.steps
         assert all(f"at {n} steps" in t for t in plateau.values())
         assert claim["notes"].startswith(next(iter(plateau)))
+
+
+def test_step_budgets_per_setting_and_objective():
+    cfg = li.Config()
+    steps = {(o, s): cfg.train_config(o, s).steps for o in ("infonce", "er")
+             for s in ("sphere_vmf", "cs_p1.0", "cs_stat", "cs_stat_causal")}
+    base = cfg.steps
+    assert steps["infonce", "sphere_vmf"] == steps["er", "sphere_vmf"] == round(
+        base * cfg.zimmermann_steps_factor)
+    # only InfoNCE on the dependent settings gets the dependent factor
+    for s in ("cs_stat", "cs_stat_causal"):
+        assert steps["infonce", s] == round(base * cfg.dependent_infonce_steps_factor)
+        assert steps["er", s] == base
+    assert steps["infonce", "cs_p1.0"] == base
+    # paper scale: 100k steps on every content/style cell, whatever the objective
+    assert {li.PAPER.train_config(o, s).steps for o in ("infonce", "er")
+            for s in ("cs_p1.0", "cs_stat")} == {100_000}
