@@ -38,7 +38,7 @@ class Config:
     seed: int = 0  # root seed of every stream of the study
     steps: int = 2000  # training steps per cell (content/style settings)
     zimmermann_steps_factor: float = 1.5  # step multiplier on sphere/box (slower InfoNCE)
-    dependent_infonce_steps_factor: float = 3.0  # InfoNCE's on cs_stat, cs_stat_causal
+    dependent_infonce_steps_factor: float = 1.0  # InfoNCE's steps x on cs_stat(_causal)
     batch_size: int = 256  # positive pairs per step
     infonce_batch_size: int = 512  # InfoNCE's pairs (= its fresh negatives) per step
     box_infonce_batch_size: int = 1024  # on the box (tau = 2 sigma^2: few negatives are near)

@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -55,7 +56,6 @@ def test_same_seed_same_numbers(quick_results):
 def test_a_subset_of_the_grid_draws_the_grids_cells(quick_results):
     # seeds follow names, not positions: cs_p1.0 x er alone (setting 2nd and objective 2nd in
     # the quick grid, 1st here) has the same process, training and evaluation (CPU: exact)
-    from dataclasses import replace
     alone = li.run(replace(li.QUICK, settings=("cs_p1.0",), objectives=("er",)))["runs"]
     full = [r for r in quick_results["runs"]
             if (r["setting"], r["objective"]) == ("cs_p1.0", "er")]
@@ -99,7 +99,7 @@ def test_every_cell_has_a_budget_curve_and_every_verdict_its_plateau(quick_resul
 
 
 def test_step_budgets_per_setting_and_objective():
-    cfg = li.Config()
+    cfg = replace(li.Config(), dependent_infonce_steps_factor=3.0)
     steps = {(o, s): cfg.train_config(o, s).steps for o in ("infonce", "er")
              for s in ("sphere_vmf", "cs_p1.0", "cs_stat", "cs_stat_causal")}
     base = cfg.steps
