@@ -126,7 +126,8 @@ def main(argv=None) -> str:
     lines = [f"bench_train: one thread, torch {torch.__version__}, {platform.machine()}; "
              f"hidden {cfg.hidden}, best of {args.repeats} x {args.steps} steps; cell = steps + "
              f"{n_ev} evaluations (n_fit={cfg.n_fit}, n_kernel_fit={cfg.n_kernel_fit}); previous "
-             f"3000 steps, new {cfg.steps} ({cfg.zimmermann_steps_factor} x on sphere/box)", "",
+             f"3000 steps, new {cfg.steps} ({cfg.zimmermann_steps_factor} x on sphere/box, "
+             f"{cfg.dependent_infonce_steps_factor} x for InfoNCE on cs_stat(_causal))", "",
              "| setting | objective | previous steps/s (batch 256, prefetch 1; new kernels) | "
              "new batch | new steps/s (prefetch 50) | eval s | previous cell s | new cell s |",
              "|---" * 8 + "|"]

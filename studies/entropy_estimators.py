@@ -22,7 +22,8 @@ import numpy as np
 
 from mitheory import train as tr
 from mitheory.study import Threshold, cached_process, claim_verdict, group_rows, mean_sd
-from mitheory.study import parallel_map, run_study, spawn, subplots, threshold_verdict
+from mitheory.study import named_seed, parallel_map, run_study, spawn, subplots
+from mitheory.study import threshold_verdict
 
 N_SE = 2  # C1: an ER estimate this many standard errors above the truth counts as an exceedance
 
@@ -56,12 +57,13 @@ C12_RULE = Threshold("best variant's probe accuracy minus VICReg's", (">", 0.02)
 def _cell(cfg: Config, si: int, rep: int, oi: int) -> dict:
     setting, name = cfg.settings[si], cfg.objectives[oi]
     proc = cached_process(setting, (cfg.seed, rep, 0))
-    ss_pf, ss_pe, ss_ev, ss_probe, ss_knn = spawn((cfg.seed, si, rep, 99), 5)
+    ss_pf, ss_pe, ss_ev, ss_probe, ss_knn = spawn(named_seed(cfg.seed, setting, rep, 99), 5)
     track, tcfg = [], tr.TrainConfig(batch_size=cfg.batch_size, lr=cfg.lr, device=cfg.device,
                                      progress=False)
     for steps in cfg.checkpoints:
         method, res = tr.make_and_train(name, proc, replace(tcfg, steps=steps), hidden=cfg.hidden,
-                                        seed=(cfg.seed, rep, oi), dim_out=len(proc.content_idx))
+                                        seed=named_seed(cfg.seed, rep, name),
+                                        dim_out=len(proc.content_idx))
         # ER bound (NaN when collapsed) and Gaussian plug-in entropy on held-out positive pairs
         er = tr.er_bound_of_method(method, proc, n_fit=cfg.n_fit, n_eval=cfg.n_eval,
                                    seed_fit=ss_pf, seed_eval=ss_pe, seed=ss_knn)

@@ -75,8 +75,12 @@ class Config:
         return cached_process(setting, named_seed(self.seed, setting, rep), **kw)
 
     def cell_streams(self, setting: str, rep: int, objective: str) -> list:
-        """The (training, evaluation, input statistics) seed streams of a cell, by names."""
-        return spawn(named_seed(self.seed, setting, rep, objective), 3)
+        """A cell's (training, evaluation, input statistics) seed streams, by names: training
+        by setting, replicate and objective; the other two by the process alone, so every
+        objective is scored on the same held-out samples through the same whitening, and the
+        style-from-true-content baseline does not depend on which objective computes it."""
+        return [*spawn(named_seed(self.seed, setting, rep, objective), 1),
+                *spawn(named_seed(self.seed, setting, rep), 2)]
 
 
 QUICK = replace(Config(), settings=("sphere_vmf", "cs_p1.0"), n_seeds=1, steps=60, workers=1,

@@ -21,7 +21,7 @@ import numpy as np
 from mitheory import train as tr
 from mitheory.plotting import barh_rows, errorbar_rows
 from mitheory.study import agreement, cached_process, claim_verdict, decide, parallel_map
-from mitheory.study import run_study, subplots, summarise_groups, sweep_verdict
+from mitheory.study import named_seed, run_study, subplots, summarise_groups, sweep_verdict
 
 MINC = {"decorrelation": "gha", "moment_decay": 0.8}
 MIN_TOL = 0.02  # R^2: the smallest margin called a difference, whatever the seed sd
@@ -61,11 +61,13 @@ def _cells(cfg: Config) -> list[tuple[str, str, str, dict]]:
 
 def _train_cell(cfg: Config, ci: int, rep: int) -> dict:
     pname, label, name, kw = _cells(cfg)[ci]
-    proc = cached_process(pname, (cfg.seed, cfg.processes.index(pname), rep))
+    # seeded by names, so a subset of the grid (--processes, --alphas ...) trains its cells
+    proc = cached_process(pname, named_seed(cfg.seed, pname, rep))
     tcfg = tr.TrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, device="cpu",
                           progress=False)
     row = {"process": pname, "label": label, "replicate": rep, **tr.fit_row(
-        name, proc, tcfg, seed=(cfg.seed, ci, rep), n_eval=cfg.n_eval, hidden=cfg.hidden,
+        name, proc, tcfg, seed=named_seed(cfg.seed, pname, label, rep), n_eval=cfg.n_eval,
+        hidden=cfg.hidden,
         dim_out=len(proc.content_idx), **kw)}
     print(f"{pname:10s} {label:20s} rep {rep}: R2 lin {row['content_r2_linear']:.3f} "
           f"ker {row['content_r2_kernel']:.3f} erank {row['effective_rank']:.2f}", flush=True)

@@ -58,3 +58,13 @@ def test_verdicts_follow_the_rules_from_their_own_evidence(res):
     above = sum(e - 2 * se > m for e, se, m in pts)
     assert claims["C1"]["evidence"]["n_above_truth_2se"] == above
     assert claims["C1"]["verdict"] == ("supported" if above == 0 else "inconclusive")
+
+
+def test_a_subset_of_the_objectives_trains_the_grids_cells(res):
+    # seeded by names: vicreg_logdet alone (2nd objective of the quick grid) is the same cell
+    from dataclasses import replace
+    alone = ee.run(replace(ee.QUICK, objectives=("vicreg_logdet",)))["runs"]
+    full = [r for r in res["runs"] if r["objective"] == "vicreg_logdet"]
+    assert len(alone) == len(full) == 1
+    assert alone[0]["track"] == full[0]["track"]
+    assert alone[0]["probe_accuracy"] == full[0]["probe_accuracy"]

@@ -61,6 +61,9 @@ def test_a_subset_of_the_grid_draws_the_grids_cells(quick_results):
             if (r["setting"], r["objective"]) == ("cs_p1.0", "er")]
     assert len(alone) == len(full) == 1
     assert alone[0]["content"] == full[0]["content"]
+    # the baseline is computed by the first objective, er here and infonce in the grid: the
+    # process's evaluation stream makes it the same
+    assert alone[0]["style_from_content"] == full[0]["style_from_content"]
     assert alone[0]["train"]["losses"] == full[0]["train"]["losses"]
 
 

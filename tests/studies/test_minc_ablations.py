@@ -47,3 +47,14 @@ def test_each_verdict_follows_its_rule_from_its_evidence(res):
         d = minc["content_r2_kernel"] - spectral["content_r2_kernel"]
         assert ev["minc_minus_spectral_r2_kernel"][p] == d  # same floats: exact
         assert ev["tolerance"][p] >= 0.02  # the floor below which no difference is called
+
+
+def test_a_subset_of_the_sweep_trains_the_grids_cells(res):
+    # seeded by names: alpha = 3 alone (2nd alpha of the quick grid) is the same cell
+    from dataclasses import replace
+    alone = ma.run(replace(ma.QUICK, alphas=(3.0,)))["runs"]
+    pick = [[r for r in runs if r["label"] == "fmi alpha=3"] for runs in (alone, res["runs"])]
+    assert len(pick[0]) == len(pick[1]) == 1
+    drop = {"wall_time_s"}  # the one field that is a timing
+    assert {k: v for k, v in pick[0][0].items() if k not in drop} == {
+        k: v for k, v in pick[1][0].items() if k not in drop}
