@@ -30,8 +30,8 @@ import torch
 from mitheory.info import total_correlation_gaussian_torch as total_correlation
 from mitheory.objectives import vicreg_covariance, vicreg_variance
 from mitheory.stats import off_diagonal_ratio
-from mitheory.study import (Threshold, group_rows, run_study, spawn, subplots, threshold_verdict,
-                            torch_generator)
+from mitheory.study import (Threshold, group_rows, named_seed, run_study, spawn, subplots,
+                            threshold_verdict, torch_generator)
 from mitheory.train import minimise
 
 OBJECTIVES = ("entropy", "vicreg", "spectrum")
@@ -87,10 +87,10 @@ def optimise(name: str, w0: torch.Tensor, x: torch.Tensor, cfg: Config) -> torch
 
 
 def run(cfg: Config) -> dict:
-    ss_x, ss_runs = spawn(cfg.seed, 2)
+    ss_x = spawn(cfg.seed, 2)[0]
     x = torch.randn(cfg.n_samples, cfg.dim, generator=torch_generator(ss_x), dtype=torch.float64)
-    runs = [(t, rep, ss) for t, ss_t in zip(cfg.scales, spawn(ss_runs, len(cfg.scales)))
-            for rep, ss in enumerate(spawn(ss_t, cfg.n_seeds))]
+    runs = [(t, rep, ss) for t in cfg.scales  # seeded by the scale: a subset draws the same
+            for rep, ss in enumerate(spawn(named_seed(cfg.seed, "init", f"{t:g}"), cfg.n_seeds))]
     tg = torch.stack([t * torch.randn(cfg.dim, cfg.dim, generator=torch_generator(ss),
                                       dtype=torch.float64) for t, _, ss in runs])
     w0 = torch.eye(cfg.dim, dtype=torch.float64) + tg / cfg.dim**0.5  # (B, d, d)
