@@ -41,7 +41,7 @@ def _one(cfg: li.Config, setting: str, rep: int, steps: int) -> dict:
             "plateau": plateau_status([c["step"] for c in curve],
                                       [c["content"]["kernel"] for c in curve]),
             "eig_min": float(eig[0]), "eig_max": float(eig[-1]),
-            "top_ratio": float(proc.style_invariance_ratios()[-1]),
+            "top_ratio": row["style_invariance_ratios"][-1],  # recorded by the cell
             "cell_s": time.perf_counter() - t0}
 
 
