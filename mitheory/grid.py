@@ -299,8 +299,9 @@ def parallel_map(fn: Callable[..., Any], arg_tuples: Sequence[tuple], *, workers
                  costs: Sequence[float] | None = None) -> list[Any]:
     """``[fn(*a) for a in arg_tuples]``, in ``workers`` spawned processes when ``workers > 1``.
 
-    Each cell of a study grid is seeded by its own indices, so the results are identical whatever
-    the number of workers; ``fn`` must be a module-level function (it is pickled). Worker
+    Each cell of a study grid draws its own seeds (from its names, e.g. ``study.named_seed``),
+    never from the worker it lands on, so the results are identical whatever the number of
+    workers; ``fn`` must be a module-level function (it is pickled). Worker
     processes run ``threads`` torch/BLAS threads each. ``on_result(i, result)`` is called in this
     process as soon as cell ``i`` finishes (in completion order), e.g. to journal it. With
     ``costs`` (an estimate of each cell's run time) the workers take the cells costliest first.

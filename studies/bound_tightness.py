@@ -26,7 +26,7 @@ from mitheory.info import (ERBoundEstimator, VariationalMIEstimator, mi_estimate
 from mitheory.info.tasks import TASKS, UniformVMF
 from mitheory.plotting import dodged_errorbars, grouped_bars
 from mitheory.stats import estimate_accuracy, replicate_mean_se
-from mitheory.study import claim_verdict, group_rows, run_study, spawn, subplots
+from mitheory.study import claim_verdict, group_rows, named_seed, run_study, subplots
 
 
 @dataclass(frozen=True)
@@ -69,14 +69,14 @@ def estimate(e: str, cfg: Config, task, x, y, xt, yt, *, entropy_y, seed):
 
 def run(cfg: Config) -> dict:
     rows, truths = [], {}
-    for name, ss_task in zip(cfg.tasks, spawn(cfg.seed, len(cfg.tasks))):
+    for name in cfg.tasks:
         task = TASKS[name]()
         truth = task.mutual_information()
         truths[name] = truth.to_dict()
         fns = {e: partial(estimate, e, cfg, task) for e in ESTIMATORS}
-        for n, ss_n in zip(cfg.sizes, spawn(ss_task, len(cfg.sizes))):
+        for n in cfg.sizes:  # seeded by names: a subset of tasks or sizes draws the same
             got = mi_estimates_on_task(task, fns, n_samples=n, n_repeats=cfg.n_repeats, k=cfg.k,
-                                       seed=ss_n)  # fit half / test half, H(Y) exact or kNN
+                                       seed=named_seed(cfg.seed, name, n))  # fit/test halves
             rows += [{"task": name, "estimator": e, "n": n, "true_mi_nats": truth.value,
                       **estimate_accuracy(vs, truth.value)} for e, vs in got.items()]
     return {"unit": "nats", "truth": truths, "rows": rows, "claims": [_c1(rows, cfg)],

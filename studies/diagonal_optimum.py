@@ -87,7 +87,7 @@ def optimise(name: str, w0: torch.Tensor, x: torch.Tensor, cfg: Config) -> torch
 
 
 def run(cfg: Config) -> dict:
-    ss_x = spawn(cfg.seed, 2)[0]
+    ss_x = spawn(cfg.seed, 2)[0]  # x: first of two root streams (the inits seed by scale, below)
     x = torch.randn(cfg.n_samples, cfg.dim, generator=torch_generator(ss_x), dtype=torch.float64)
     runs = [(t, rep, ss) for t in cfg.scales  # seeded by the scale: a subset draws the same
             for rep, ss in enumerate(spawn(named_seed(cfg.seed, "init", f"{t:g}"), cfg.n_seeds))]

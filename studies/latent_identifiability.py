@@ -23,8 +23,7 @@ from mitheory.grid import current_journal, grid_devices, run_grid
 from mitheory.models import paper_hidden
 from mitheory.plotting import identifiability_grid
 from mitheory.stats import log_checkpoints
-from mitheory.study import Threshold, cached_process, check_choices, named_seed, run_study
-from mitheory.study import spawn
+from mitheory.study import Threshold, cached_process, check_choices, named_seed, run_study, spawn
 from mitheory.study import identifiability_table, share_style_baseline, summarise_fits
 from mitheory.study import threshold_verdict
 

@@ -26,6 +26,11 @@ from mitheory.info._variational import (_check_hidden, _check_xy, _mlp, _pair, _
 
 DecoderName = Literal["gaussian", "gaussian_isotropic", "vmf"]
 DECODERS: tuple[str, ...] = ("gaussian", "gaussian_isotropic", "vmf")
+#: Smallest log-sd of :class:`GaussianDecoder` (log of float32's machine epsilon, sd ~1.2e-7 of
+#: a standardised y): finer than float32 resolves y, and small enough that ((y - mu) / sd)^2
+#: overflows float32 only for |y - mu| > 2e12. Without it, an x far outside the training range
+#: (a heavy tail's held-out outlier) can drive the MLP's log-sd to where log q is -inf.
+LOG_SD_MIN: float = math.log(float(torch.finfo(torch.float32).eps))
 
 def er_lower_bound(log_q: torch.Tensor, entropy_y: float | torch.Tensor) -> torch.Tensor:
     r"""ER (entropy + reconstruction) bound ``H(Y) + mean log q(y|x)``, differentiable.
@@ -72,7 +77,9 @@ class GaussianDecoder(nn.Module):
     ``covariance="diagonal"``: mean and log-sd both from the MLP (heteroscedastic);
     ``"isotropic"``: MLP mean, one learned sd shared by all coordinates and inputs.
     ``hidden=()`` makes the maps linear (affine) in x. Any such q gives the ER **lower bound**
-    :math:`H(Y) + E\log q(y|x)` (:func:`mi_lower_bound_er`).
+    :math:`H(Y) + E\log q(y|x)` (:func:`mi_lower_bound_er`). The family's log-sd is bounded
+    below by :data:`LOG_SD_MIN` (a smaller output counts as it: no gradient pushes it further),
+    so log q is finite at every x; each q of the family is still a normalised density.
 
     Notes
     -----
@@ -102,7 +109,7 @@ class GaussianDecoder(nn.Module):
             mu, log_sd = out[:, : self.dim_y], out[:, self.dim_y:]
         else:
             mu, log_sd = out, self.log_sd.expand_as(out)
-        return gaussian_log_density(y, mu, log_sd)
+        return gaussian_log_density(y, mu, log_sd.clamp(min=LOG_SD_MIN))
 
 
 class VMFDecoder(nn.Module):

@@ -10,7 +10,7 @@ from scipy import stats
 
 from mitheory._types import InfoValue
 from mitheory.info import entropy_knn
-from mitheory.info._er_bound import (ERBoundEstimator, GaussianDecoder, VMFDecoder,
+from mitheory.info._er_bound import (LOG_SD_MIN, ERBoundEstimator, GaussianDecoder, VMFDecoder,
                                      er_lower_bound, mi_lower_bound_er)
 from mitheory.info._variational import (ConcatCritic, SeparableCritic, VariationalMIEstimator,
                                         dv_lower_bound, infonce_lower_bound, mine_surrogate_loss,
@@ -142,6 +142,25 @@ def test_gaussian_decoder_log_prob_matches_scipy():
     ref = stats.norm.logpdf(y, mu, sd).sum(1)
     got = dec.log_prob(torch.from_numpy(x), torch.from_numpy(y)).detach().numpy()
     np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12)  # float64 closed form
+
+
+def test_gaussian_decoder_log_sd_is_floored_where_the_net_extrapolates():
+    # a log-sd output of -200 (an x far outside the training range): float32 log q was -inf;
+    # with the floor it is the closed form at sd = exp(LOG_SD_MIN), in float64 for reference
+    dec = GaussianDecoder(1, 1, hidden=(), covariance="diagonal")
+    with torch.no_grad():
+        dec.net[0].weight.copy_(torch.tensor([[0.0], [-1.0]]))
+        dec.net[0].bias.zero_()
+    x, y = torch.tensor([[200.0], [0.5]]), torch.tensor([[1.0], [1.0]])
+    got = dec.log_prob(x, y)
+    assert torch.isfinite(got).all()
+    ref = stats.norm.logpdf(1.0, 0.0, [math.exp(LOG_SD_MIN), math.exp(-0.5)])
+    np.testing.assert_allclose(got.detach().numpy(), ref, rtol=1e-6)  # float32 vs float64
+    assert LOG_SD_MIN == pytest.approx(math.log(np.finfo(np.float32).eps))
+    # the floor passes no gradient below it, and the usual gradient above it
+    x.requires_grad_(True)
+    dec.log_prob(x, y).sum().backward()
+    assert dec.net[0].weight.grad is not None and x.grad[0, 0] == 0 and x.grad[1, 0] != 0
 
 
 def test_vmf_decoder_log_prob_matches_closed_form_d3():

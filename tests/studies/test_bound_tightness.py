@@ -96,3 +96,15 @@ def test_main_writes_json_figure_and_tables(quick):
     saved = json.loads((out / "bound_tightness.json").read_text())
     assert saved["claims"][0]["claim"] == "C1"
     assert saved["meta"]["config"]["sizes"] == list(bt.QUICK.sizes)
+
+
+def test_one_task_alone_draws_the_grids_samples(quick):
+    # seeded by the task's name and size: the last quick task run alone gives its rows exactly
+    from dataclasses import replace
+    name = bt.QUICK.tasks[-1]
+    alone = bt.run(replace(bt.QUICK, tasks=(name,)))["rows"]
+    grid = [r for r in quick[0]["rows"] if r["task"] == name]
+    assert alone and len(alone) == len(grid)
+    for a, g in zip(alone, grid):  # equal, NaN (no MC standard error) matching NaN
+        assert a.keys() == g.keys()
+        assert all(a[k] == g[k] or (a[k] != a[k] and g[k] != g[k]) for k in a), a["estimator"]
