@@ -29,15 +29,9 @@ export PYTHONPATH=".${PYTHONPATH:+:$PYTHONPATH}"
 mkdir -p "$OUT"
 printf 'step\trc\tseconds\n' > "$OUT/steps.tsv"
 
-step() {  # step NAME TIMEOUT_S COMMAND...: run, log its output, record rc and time
-    local name=$1 limit=$2
-    shift 2
-    local t0=$SECONDS
-    echo "== $name: $*" | tee -a "$OUT/run.log"
-    timeout --kill-after=10 "$limit" "$@" >> "$OUT/$name.log" 2>&1
-    local rc=$?
-    printf '%s\t%s\t%s\n' "$name" "$rc" "$((SECONDS - t0))" | tee -a "$OUT/steps.tsv"
-}
+STEP_LOG="$OUT/run.log"
+# shellcheck source=paper_repro/steps.sh
+source paper_repro/steps.sh  # step NAME TIMEOUT_S COMMAND... (shared with paper_repro's check)
 
 step env 60 bash -c "nvidia-smi; $PY -c 'import torch; print(torch.__version__, torch.version.cuda,
 torch.cuda.is_available())'; nproc"
