@@ -32,12 +32,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from mitheory import stats, train as tr
+from mitheory import train as tr
 from mitheory.grid import parallel_map
 from mitheory.models import init_linear_, make_mlp_encoder
 from mitheory.stats import log_checkpoints
 from mitheory.study import spawn
 from mitheory.train import warmup_cosine
+from benchmarks.scale_search import direction_r2
 from studies.latent_identifiability import Config
 
 ARMS = ("infonce(x)", "infonce(z)", "supervised(x)")
@@ -96,11 +97,7 @@ def _supervised(proc, tcfg, cfg: Config, stats_in, ss_train, ss_eval, at) -> tup
 
 def _directions(enc, proc) -> str:
     """Linear R^2 from h of each eigen-direction of Sigma_c (``eigenvalue:R^2``)."""
-    h, z = tr.embed_samples(enc, proc, 8192, seed=12345)  # a stream of its own
-    evals, dirs = np.linalg.eigh(proc.sigma_c)
-    proj, half = z[:, :proc.n_content] @ dirs, len(h) // 2
-    r2 = stats.r2_identifiability(h[:half], proj[:half], h[half:], proj[half:])["r2_per_dim"]
-    return " ".join(f"{v:.3g}:{r:.2f}" for v, r in zip(evals, r2))
+    return " ".join(f"{v:.3g}:{r:.2f}" for v, r in zip(*direction_r2(enc, proc)["content"]))
 
 
 def run_arm(cfg: Config, setting: str, rep: int, arm: str) -> dict:
